@@ -24,6 +24,7 @@ HASH_TRYTES: Final = 81
 HASH_TRITS: Final = 243
 NULL_HASH: Final = "9" * HASH_TRYTES
 
+
 def _build_tables() -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int16], npt.NDArray[np.uint8]]:
     tryte_trits = np.zeros((27, 3), dtype=np.int8)
     for index in range(27):
@@ -59,7 +60,8 @@ def is_trytes(value: object, length: int | None = None) -> bool:
 
 
 def validate_trytes(value: object, length: int | None = None, name: str = "trytes") -> str:
-    """Return ``value`` if it is a tryte string (of exactly ``length``); raise TrinaryError naming it."""
+    """Return ``value`` if it is a tryte string (of exactly ``length``), else raise TrinaryError
+    naming it."""
     if not isinstance(value, str):
         raise TrinaryError(f"{name} must be a string of trytes, not {type(value).__name__}")
     if length is not None and len(value) != length:
@@ -68,7 +70,9 @@ def validate_trytes(value: object, length: int | None = None, name: str = "tryte
         )
     if not is_trytes(value):
         bad = next(c for c in value if c not in ALPHABET)
-        raise TrinaryError(f"{name} holds {bad!r}, which is not a tryte (9, A-Z): {_describe(value)}")
+        raise TrinaryError(
+            f"{name} holds {bad!r}, which is not a tryte (9, A-Z): {_describe(value)}"
+        )
     return value
 
 
@@ -117,7 +121,8 @@ def trits_to_trytes(trits: npt.ArrayLike) -> str:
         array = np.concatenate([array, np.zeros(3 - remainder, dtype=np.int8)])
     groups = array.reshape(-1, 3).astype(np.int16)
     values = groups[:, 0] + 3 * groups[:, 1] + 9 * groups[:, 2]
-    return _ALPHABET_BYTES[values % 27].tobytes().decode("ascii")
+    text: str = _ALPHABET_BYTES[values % 27].tobytes().decode("ascii")
+    return text
 
 
 def trits_batch_to_trytes(trits: Trits) -> list[str]:
@@ -148,7 +153,7 @@ def values_to_trytes(values: npt.ArrayLike) -> str:
 
 def max_value(width: int) -> int:
     """The largest integer ``width`` balanced trits can hold: (3^width - 1) / 2."""
-    return (3**width - 1) // 2
+    return int((3**width - 1) // 2)
 
 
 def int_to_trits(value: int, width: int | None = None) -> Trits:
@@ -196,7 +201,7 @@ def trits_to_int(trits: npt.ArrayLike) -> int:
 
 
 def int_to_trytes(value: int, width_trytes: int) -> str:
-    """``value`` as a tryte field of ``width_trytes`` trytes (e.g. 27 for value, 9 for timestamp)."""
+    """``value`` as a field of ``width_trytes`` trytes (27 for value, 9 for timestamp)."""
     return trits_to_trytes(int_to_trits(value, 3 * width_trytes))
 
 

@@ -32,8 +32,6 @@ ROUNDS_P81: Final = 81
 _TRUTH: Final = np.array([1, 0, -1, 2, 1, -1, 0, 2, -1, 1, 0], dtype=np.int8)
 
 
-
-
 # --- scalar -----------------------------------------------------------------------------------
 
 
@@ -160,8 +158,13 @@ def _transform_lanes(
 
 @njit(cache=True, nogil=True)
 def _pack_block(
-    trits: Trits, first: int, count: int, start: int, n: int,
-    lo: npt.NDArray[np.uint64], hi: npt.NDArray[np.uint64],
+    trits: Trits,
+    first: int,
+    count: int,
+    start: int,
+    n: int,
+    lo: npt.NDArray[np.uint64],
+    hi: npt.NDArray[np.uint64],
 ) -> None:
     # Overwrite rate trits [0, n) of every lane with trits[first + lane, start : start + n].
     for i in range(n):
@@ -179,8 +182,13 @@ def _pack_block(
 
 @njit(cache=True, nogil=True)
 def _unpack(
-    lo: npt.NDArray[np.uint64], hi: npt.NDArray[np.uint64], out: Trits,
-    first: int, count: int, start: int, n: int,
+    lo: npt.NDArray[np.uint64],
+    hi: npt.NDArray[np.uint64],
+    out: Trits,
+    first: int,
+    count: int,
+    start: int,
+    n: int,
 ) -> None:
     for lane in range(count):
         shift = np.uint64(lane)
@@ -193,7 +201,9 @@ def _unpack(
 
 @njit(cache=True, nogil=True)
 def _hash_lanes(
-    trits: Trits, out: Trits, rounds: int,
+    trits: Trits,
+    out: Trits,
+    rounds: int,
 ) -> None:
     rows, length = trits.shape
     out_length = out.shape[1]
@@ -221,9 +231,7 @@ def _hash_lanes(
             offset += n
 
 
-def curl_hash_batch(
-    trits: Trits, rounds: int = ROUNDS_P81, length: int = HASH_TRITS
-) -> Trits:
+def curl_hash_batch(trits: Trits, rounds: int = ROUNDS_P81, length: int = HASH_TRITS) -> Trits:
     """Hash every row of a (n, L) trit matrix independently, 64 rows per kernel pass.
 
     Row r of the result equals ``curl_hash(trits[r], rounds, length)``.
@@ -239,7 +247,10 @@ def curl_hash_batch(
 
 @njit(cache=True, nogil=True)
 def _chain_lanes(
-    chunks: Trits, counts: npt.NDArray[np.int64], out: Trits, rounds: int,
+    chunks: Trits,
+    counts: npt.NDArray[np.int64],
+    out: Trits,
+    rounds: int,
 ) -> None:
     rows = chunks.shape[0]
     lo = np.empty(729, dtype=np.uint64)
@@ -287,7 +298,12 @@ def curl_chain_batch(chunks: Trits, counts: npt.ArrayLike, rounds: int) -> Trits
 
 @njit(cache=True, nogil=True)
 def _search_nonce(
-    mid: Trits, block: Trits, nonce_start: int, mwm: int, max_tries: int, seed_value: int,
+    mid: Trits,
+    block: Trits,
+    nonce_start: int,
+    mwm: int,
+    max_tries: int,
+    seed_value: int,
 ) -> Trits:
     """Vary the nonce trits block[nonce_start:243] until Curl-P-81 of (mid-state + block) ends
     in ``mwm`` zero trits. Each lane gets its own value in the first 4 nonce trits; the rest is
@@ -363,13 +379,20 @@ def _search_nonce(
 
 
 def search_nonce(
-    mid_state: Trits, last_block: Trits, nonce_start: int, mwm: int,
-    max_tries: int, seed_value: int = 0,
+    mid_state: Trits,
+    last_block: Trits,
+    nonce_start: int,
+    mwm: int,
+    max_tries: int,
+    seed_value: int = 0,
 ) -> Trits | None:
     """Bit-sliced nonce search (used by ``pyri.crypto.pow``); None when ``max_tries`` pass."""
     result = _search_nonce(
         np.ascontiguousarray(mid_state, dtype=np.int8),
         np.ascontiguousarray(last_block, dtype=np.int8),
-        nonce_start, mwm, max_tries, seed_value,
+        nonce_start,
+        mwm,
+        max_tries,
+        seed_value,
     )
     return None if result.shape[0] == 0 else result
