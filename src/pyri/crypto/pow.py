@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 
 from pyri.crypto.curl import ROUNDS_P81, CurlSponge, search_nonce
 from pyri.errors import CryptoError
@@ -26,6 +27,16 @@ def weight_magnitude(hash_trits: Trits) -> int:
     """Trailing zero trits of a hash, counted from trit 242 down; an all-zero hash gives 243."""
     nonzero = np.flatnonzero(np.asarray(hash_trits))
     return HASH_TRITS if nonzero.size == 0 else HASH_TRITS - 1 - int(nonzero[-1])
+
+
+def weight_magnitudes(hashes: Trits) -> npt.NDArray[np.int64]:
+    """``weight_magnitude`` of every row of a (n, 243) matrix of hashes."""
+    nonzero = np.asarray(hashes) != 0
+    # argmax finds the first True, so on reversed rows it counts the trailing zeros; a row
+    # without any nonzero trit would give 0 and is patched to 243.
+    trailing = np.argmax(nonzero[:, ::-1], axis=1).astype(np.int64)
+    result: npt.NDArray[np.int64] = np.where(nonzero.any(axis=1), trailing, nonzero.shape[1])
+    return result
 
 
 def find_nonce(transaction: Trits, mwm: int, seed_value: int = 0) -> Trits:
