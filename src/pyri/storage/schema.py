@@ -1,0 +1,388 @@
+"""Every bucket and every key and value layout pyri stores, in one place.
+
+Hashes, addresses and bundle hashes are keyed in their packed form: 243 trits five to a byte,
+49 bytes (``HashKey``). Packed rather than as 81 ASCII trytes because composite index keys hold
+two of them (98 bytes instead of 162), which keeps the B-trees of the six index buckets about 40%
+smaller and shallower; it is also the form IRI and Hornet stored, so their dumps map one to one.
+Packing costs about 0.4 µs a hash in batches (``hash_keys``, ``hashes_from_keys``), which is
+how ingest and the API should call it, and ~4 µs for a single ``hash_key``.
+
+Integers in keys are big-endian so that byte order equals numeric order (range reads over
+milestone indexes); integers in values are big-endian too, for one convention.
+
+    bucket                key                                    value
+    transactions          hash                                   8019 trits packed, 1604 bytes
+    tx_meta               hash                                   TxMeta, 14 bytes
+    approvers             approvee hash || approver hash         empty
+    address_index         address || tx hash                     empty
+    bundle_index          bundle hash || tx hash                 empty
+    tag_index             tag (81 trits packed, 17 B) || tx hash empty
+    obsolete_tag_index    obsolete tag (17 B) || tx hash         empty
+    milestones            milestone index (u32)                  milestone tail hash
+    ledger                address                                balance (i64)
+    state_diffs           milestone index (u32)                  encode_diff: (address, i64)*
+    balance_history       address || milestone index (u32)       balance after that milestone
+    spent_addresses       address                                empty
+    solid_entry_points    hash                                   milestone index (u32)
+    node_meta             ASCII name (META_*)                    per name, see below
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Final, NewType, Self, cast
+
+import numpy.typing as npt
+
+from pyri.storage.engine import StorageError
+from pyri.storage.packing import (
+    check_trits_shape,
+    pack_trits,
+    pack_trytes,
+    split_rows,
+    unpack_rows,
+    unpack_trytes,
+)
+from pyri.trinary import HASH_TRITS, HASH_TRYTES, Trits
+
+TRANSACTIONS: Final = "transactions"
+TX_META: Final = "tx_meta"
+APPROVERS: Final = "approvers"
+ADDRESS_INDEX: Final = "address_index"
+BUNDLE_INDEX: Final = "bundle_index"
+TAG_INDEX: Final = "tag_index"
+OBSOLETE_TAG_INDEX: Final = "obsolete_tag_index"
+MILESTONES: Final = "milestones"
+LEDGER: Final = "ledger"
+STATE_DIFFS: Final = "state_diffs"
+BALANCE_HISTORY: Final = "balance_history"
+SPENT_ADDRESSES: Final = "spent_addresses"
+# Not in IRI's database (it keeps them in the snapshot object); here so that API worker
+# processes answer "is this a solid entry point" with one lookup instead of loading the set.
+SOLID_ENTRY_POINTS: Final = "solid_entry_points"
+NODE_META: Final = "node_meta"
+
+BUCKETS: Final = (
+    TRANSACTIONS,
+    TX_META,
+    APPROVERS,
+    ADDRESS_INDEX,
+    BUNDLE_INDEX,
+    TAG_INDEX,
+    OBSOLETE_TAG_INDEX,
+    MILESTONES,
+    LEDGER,
+    STATE_DIFFS,
+    BALANCE_HISTORY,
+    SPENT_ADDRESSES,
+    SOLID_ENTRY_POINTS,
+    NODE_META,
+)
+
+# node_meta names. Values: SCHEMA_VERSION u32; DB_IN_USE b"\x01" while a writer has the
+# database open (set at start, deleted on clean shutdown, so a crash is noticed on restart);
+# LATEST_SOLID_MILESTONE MilestoneRef; SNAPSHOT SnapshotInfo (the initial snapshot, §7.1).
+META_SCHEMA_VERSION: Final = b"schema_version"
+META_DB_IN_USE: Final = b"db_in_use"
+META_LATEST_SOLID_MILESTONE: Final = b"latest_solid_milestone"
+META_SNAPSHOT: Final = b"snapshot"
+SCHEMA_VERSION: Final = 1
+
+TX_TRITS: Final = 8019
+TX_BYTES: Final = 1604
+TX_TRYTES: Final = 2673
+HASH_BYTES: Final = 49
+TAG_TRYTES: Final = 27
+TAG_TRITS: Final = 81
+TAG_BYTES: Final = 17
+EMPTY: Final = b""
+
+HashKey = NewType("HashKey", bytes)
+"""A hash, address or bundle hash packed to 49 bytes."""
+TagKey = NewType("TagKey", bytes)
+"""A 27-tryte tag or obsolete tag packed to 17 bytes."""
+
+_U32: Final = struct.Struct(">I")
+_I64: Final = struct.Struct(">q")
+_MAX_U32: Final = 0xFFFF_FFFF
+
+
+# --- hashes and tags ---------------------------------------------------------------------------
+
+
+def hash_key(trytes: str) -> HashKey:
+    """The key of one 81-tryte hash; TrinaryError if it is not one. Convert many at once
+    with ``hash_keys``: a call costs ~4 µs, a hash in a batch ~0.4 µs."""
+    return HashKey(pack_trytes([trytes], HASH_TRYTES)[0])
+
+
+def hash_keys(trytes: Sequence[str]) -> list[HashKey]:
+    """The keys of many 81-tryte hashes, converted together."""
+    return cast(list[HashKey], pack_trytes(trytes, HASH_TRYTES))
+
+
+def hash_keys_from_trits(trits: npt.ArrayLike) -> list[HashKey]:
+    """The keys of the rows of an (n, 243) trit matrix (one 243-trit row is also accepted)."""
+    rows = check_trits_shape(trits, HASH_TRITS, "hash trits")
+    return cast(list[HashKey], split_rows(pack_trits(rows)))
+
+
+def hash_from_key(key: bytes) -> str:
+    """The 81 trytes of a hash key; StorageError if ``key`` is not one."""
+    return unpack_trytes([_exact(key, HASH_BYTES, "hash key")], HASH_TRITS)[0]
+
+
+def hashes_from_keys(keys: Sequence[bytes]) -> list[str]:
+    """The 81 trytes of many hash keys, converted together."""
+    return unpack_trytes(keys, HASH_TRITS)
+
+
+def tag_key(trytes: str) -> TagKey:
+    """The key of a 27-tryte tag or obsolete tag (callers pad shorter tags with ``9``)."""
+    return TagKey(pack_trytes([trytes], TAG_TRYTES)[0])
+
+
+def tag_keys_from_trits(trits: npt.ArrayLike) -> list[TagKey]:
+    """The keys of the rows of an (n, 81) trit matrix of tags."""
+    rows = check_trits_shape(trits, TAG_TRITS, "tag trits")
+    return cast(list[TagKey], split_rows(pack_trits(rows)))
+
+
+def tag_from_key(key: bytes) -> str:
+    """The 27 trytes of a tag key."""
+    return unpack_trytes([_exact(key, TAG_BYTES, "tag key")], TAG_TRITS)[0]
+
+
+# --- transactions -----------------------------------------------------------------------------
+
+
+def encode_transactions(trits: npt.ArrayLike) -> list[bytes]:
+    """The stored form (1604 bytes each) of the rows of an (n, 8019) trit matrix."""
+    rows = check_trits_shape(trits, TX_TRITS, "transaction trits")
+    return split_rows(pack_trits(rows))
+
+
+def encode_transaction_trytes(trytes: Sequence[str]) -> list[bytes]:
+    """The stored form of 2673-tryte transactions; TrinaryError for a malformed one."""
+    return pack_trytes(trytes, TX_TRYTES)
+
+
+def decode_transaction(data: bytes) -> Trits:
+    """The 8019 trits of a stored transaction; StorageError if ``data`` is not one."""
+    return unpack_rows(_exact(data, TX_BYTES, "transaction"), 1, TX_TRITS).reshape(TX_TRITS).copy()
+
+
+def decode_transaction_trytes(data: bytes) -> str:
+    """The 2673 trytes of a stored transaction; StorageError if ``data`` is not one."""
+    return unpack_trytes([_exact(data, TX_BYTES, "transaction")], TX_TRITS)[0]
+
+
+# --- composite index keys -----------------------------------------------------------------------
+
+
+def _pair(first: bytes, first_len: int, second: bytes) -> bytes:
+    if len(first) != first_len or len(second) != HASH_BYTES:
+        raise StorageError(
+            f"index key parts must be {first_len} and {HASH_BYTES} bytes, "
+            f"got {len(first)} and {len(second)}"
+        )
+    return first + second
+
+
+def approver_key(approvee: HashKey, approver: HashKey) -> bytes:
+    """``approvee || approver``: all approvers of X are the keys with prefix X."""
+    return _pair(approvee, HASH_BYTES, approver)
+
+
+def split_approver_key(key: bytes) -> tuple[HashKey, HashKey]:
+    """(approvee, approver) of an approvers key."""
+    _exact(key, 2 * HASH_BYTES, "approver key")
+    return HashKey(key[:HASH_BYTES]), HashKey(key[HASH_BYTES:])
+
+
+def address_index_key(address: HashKey, tx_hash: HashKey) -> bytes:
+    return _pair(address, HASH_BYTES, tx_hash)
+
+
+def bundle_index_key(bundle: HashKey, tx_hash: HashKey) -> bytes:
+    return _pair(bundle, HASH_BYTES, tx_hash)
+
+
+def tag_index_key(tag: TagKey, tx_hash: HashKey) -> bytes:
+    """A key of tag_index or obsolete_tag_index."""
+    return _pair(tag, TAG_BYTES, tx_hash)
+
+
+def indexed_hash(key: bytes) -> HashKey:
+    """The transaction hash at the end of any composite index key (approvers included)."""
+    if len(key) not in (2 * HASH_BYTES, TAG_BYTES + HASH_BYTES):
+        raise StorageError(f"{len(key)} bytes is not the length of an index key")
+    return HashKey(key[-HASH_BYTES:])
+
+
+# --- milestones, ledger, diffs, history ---------------------------------------------------------
+
+
+def encode_index(index: int) -> bytes:
+    """A milestone index as 4 big-endian bytes (key of milestones and state_diffs)."""
+    if not 0 <= index <= _MAX_U32:
+        raise StorageError(f"milestone index {index} is outside 0..{_MAX_U32}")
+    return _U32.pack(index)
+
+
+def decode_index(data: bytes) -> int:
+    """Inverse of ``encode_index``."""
+    return int(_U32.unpack(_exact(data, _U32.size, "milestone index"))[0])
+
+
+def encode_balance(balance: int) -> bytes:
+    """A balance or balance change as a signed 8-byte big-endian integer."""
+    try:
+        return _I64.pack(balance)
+    except struct.error:
+        raise StorageError(f"balance {balance} does not fit in 64 bits") from None
+
+
+def decode_balance(data: bytes) -> int:
+    """Inverse of ``encode_balance``."""
+    return int(_I64.unpack(_exact(data, _I64.size, "balance"))[0])
+
+
+def history_key(address: HashKey, index: int) -> bytes:
+    """``address || index``. The balance at milestone m is the value of the last key <= this
+    key with the address as prefix: one reverse range read."""
+    return _exact(address, HASH_BYTES, "address") + encode_index(index)
+
+
+def split_history_key(key: bytes) -> tuple[HashKey, int]:
+    """(address, milestone index) of a balance_history key."""
+    _exact(key, HASH_BYTES + _U32.size, "balance history key")
+    return HashKey(key[:HASH_BYTES]), decode_index(key[HASH_BYTES:])
+
+
+_DIFF_ENTRY: Final = struct.Struct(">49sq")
+
+
+def encode_diff(entries: Iterable[tuple[HashKey, int]]) -> bytes:
+    """A state diff as back-to-back (49-byte address, i64 change) records, in the given order."""
+    pack = _DIFF_ENTRY.pack
+    try:
+        return b"".join(
+            [pack(_exact(address, HASH_BYTES, "address"), change) for address, change in entries]
+        )
+    except struct.error as error:
+        raise StorageError(f"state diff change does not fit in 64 bits: {error}") from None
+
+
+def decode_diff(data: bytes) -> list[tuple[HashKey, int]]:
+    """Inverse of ``encode_diff``; StorageError for a truncated record."""
+    if len(data) % _DIFF_ENTRY.size:
+        raise StorageError(f"{len(data)} bytes is not a whole number of state diff entries")
+    return [(HashKey(address), change) for address, change in _DIFF_ENTRY.iter_unpack(data)]
+
+
+# --- per-transaction metadata -------------------------------------------------------------------
+
+
+class Validity(IntEnum):
+    """The cached bundle verdict of a tail (§5.8); non-tails keep UNKNOWN."""
+
+    INVALID = -1
+    UNKNOWN = 0
+    VALID = 1
+
+
+# flags (u8: bit 0 solid, bit 1 milestone), validity (i8), snapshot index (i32), arrival ms (i64)
+_META: Final = struct.Struct(">Bbiq")
+_SOLID: Final = 0x01
+_MILESTONE: Final = 0x02
+
+
+@dataclass(frozen=True, slots=True)
+class TxMeta:
+    """Node-local state of a stored transaction (§2.4). An absent record means "not stored";
+    IRI's PREFILLED slots are simply keys that are missing from ``transactions``."""
+
+    solid: bool = False
+    validity: Validity = Validity.UNKNOWN
+    snapshot_index: int = 0
+    """Index of the milestone that confirmed the transaction; 0 = unconfirmed (§7.5)."""
+    arrival_ms: int = 0
+    """When this node stored it, Unix milliseconds (not consensus relevant)."""
+    milestone: bool = False
+    """Set on the tail of a validated milestone (§6.3)."""
+
+    def encode(self) -> bytes:
+        flags = (_SOLID if self.solid else 0) | (_MILESTONE if self.milestone else 0)
+        try:
+            return _META.pack(flags, self.validity, self.snapshot_index, self.arrival_ms)
+        except struct.error as error:
+            raise StorageError(f"transaction metadata out of range: {self}: {error}") from None
+
+    @classmethod
+    def decode(cls, data: bytes) -> Self:
+        flags, validity, snapshot_index, arrival_ms = _META.unpack(
+            _exact(data, _META.size, "transaction metadata")
+        )
+        if flags & ~(_SOLID | _MILESTONE) or validity not in (-1, 0, 1):
+            raise StorageError(f"corrupted transaction metadata {data.hex()}")
+        return cls(
+            solid=bool(flags & _SOLID),
+            validity=Validity(validity),
+            snapshot_index=snapshot_index,
+            arrival_ms=arrival_ms,
+            milestone=bool(flags & _MILESTONE),
+        )
+
+
+# --- node metadata ------------------------------------------------------------------------------
+
+_MILESTONE_REF: Final = struct.Struct(">I49s")
+_SNAPSHOT: Final = struct.Struct(">I49sq")
+
+
+@dataclass(frozen=True, slots=True)
+class MilestoneRef:
+    """A milestone by index and tail hash (value of META_LATEST_SOLID_MILESTONE)."""
+
+    index: int
+    hash: HashKey
+
+    def encode(self) -> bytes:
+        return encode_index(self.index) + _exact(self.hash, HASH_BYTES, "milestone hash")
+
+    @classmethod
+    def decode(cls, data: bytes) -> Self:
+        index, hash_ = _MILESTONE_REF.unpack(_exact(data, _MILESTONE_REF.size, "milestone ref"))
+        return cls(index, HashKey(hash_))
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotInfo:
+    """The milestone a snapshot's state reflects (value of META_SNAPSHOT); ``timestamp`` in
+    seconds, as in IRI's snapshot metadata."""
+
+    index: int
+    hash: HashKey
+    timestamp: int
+
+    def encode(self) -> bytes:
+        ref = MilestoneRef(self.index, self.hash).encode()
+        try:
+            return ref + _I64.pack(self.timestamp)
+        except struct.error:
+            raise StorageError(f"snapshot timestamp {self.timestamp} out of range") from None
+
+    @classmethod
+    def decode(cls, data: bytes) -> Self:
+        index, hash_, timestamp = _SNAPSHOT.unpack(_exact(data, _SNAPSHOT.size, "snapshot info"))
+        return cls(index, HashKey(hash_), timestamp)
+
+
+def _exact(data: bytes, size: int, what: str) -> bytes:
+    if len(data) != size:
+        raise StorageError(f"{what} must be {size} bytes, got {len(data)}")
+    return data
