@@ -257,3 +257,14 @@ def test_integer_fields_round_trip(
     ) == (attachment, -attachment, timestamp)
     assert tx.value_high_trits_zero
     assert tx.weight_magnitude == weight_magnitude(trytes_to_trits(tx.hash))
+
+
+@pytest.mark.parametrize("case", cases("transactions"))
+def test_parse_stored_equals_parse(case: dict[str, Any]) -> None:
+    from pyri.model.transaction import parse_stored
+
+    (parsed,) = parse_batch([case["trytes"]])
+    assert isinstance(parsed, Transaction)
+    (stored,) = parse_stored([case["trytes"]], [parsed.hash])
+    for field in dataclasses.fields(Transaction):
+        assert getattr(stored, field.name) == getattr(parsed, field.name), field.name

@@ -27,6 +27,7 @@ from pyri.crypto.pow import weight_magnitudes
 from pyri.errors import TrinaryError
 from pyri.trinary import (
     ALPHABET,
+    TRYTE_TRITS,
     Trits,
     trits_batch_to_trytes,
     trytes_to_trits,
@@ -286,3 +287,65 @@ def parse_batch(items: Sequence[object], name: str = "trytes") -> list[Transacti
         error = errors.get(position)
         results.append(error if error is not None else next(remaining))
     return results
+
+
+def _build_tryte_values() -> dict[str, int]:
+    return {char: (i if i <= 13 else i - 27) for i, char in enumerate(ALPHABET)}
+
+
+_TRYTE_VALUE: Final = _build_tryte_values()
+# Trailing zero trits of a single tryte, and its last (most significant) trit.
+_TRAILING_ZERO_TRITS: Final = {
+    char: next((3 - 1 - k for k in (2, 1, 0) if TRYTE_TRITS[i][k] != 0), 3)
+    for i, char in enumerate(ALPHABET)
+}
+_LAST_TRIT: Final = {char: int(TRYTE_TRITS[i][2]) for i, char in enumerate(ALPHABET)}
+
+
+def _field_int(trytes: str, start: int, stop: int) -> int:
+    value = 0
+    tryte_value = _TRYTE_VALUE
+    for position in range(stop - 1, start - 1, -1):
+        value = value * 27 + tryte_value[trytes[position]]
+    return value
+
+
+def _stored(trytes: str, tx_hash: str) -> Transaction:
+    # Pure Python on purpose: for one transaction, numpy's per-call overhead (dozens of small
+    # array operations) costs five times more than these few string lookups. Confirmation
+    # walks read transactions one at a time.
+    stripped = tx_hash.rstrip("9")
+    weight = 243 if not stripped else 3 * (81 - len(stripped)) + _TRAILING_ZERO_TRITS[stripped[-1]]
+    value_start = VALUE.offset
+    return Transaction(
+        trytes,
+        tx_hash,
+        weight,
+        _field_int(trytes, value_start, value_start + VALUE_USABLE_TRITS // 3),
+        _field_int(trytes, TIMESTAMP.offset, TIMESTAMP.offset + 9),
+        _field_int(trytes, CURRENT_INDEX.offset, CURRENT_INDEX.offset + 9),
+        _field_int(trytes, LAST_INDEX.offset, LAST_INDEX.offset + 9),
+        _field_int(trytes, ATTACHMENT_TIMESTAMP.offset, ATTACHMENT_TIMESTAMP.offset + 9),
+        _field_int(
+            trytes,
+            ATTACHMENT_TIMESTAMP_LOWER_BOUND.offset,
+            ATTACHMENT_TIMESTAMP_LOWER_BOUND.offset + 9,
+        ),
+        _field_int(
+            trytes,
+            ATTACHMENT_TIMESTAMP_UPPER_BOUND.offset,
+            ATTACHMENT_TIMESTAMP_UPPER_BOUND.offset + 9,
+        ),
+        _field_int(trytes, OBSOLETE_TAG.offset, OBSOLETE_TAG.offset + 5),
+        trytes[value_start + VALUE_USABLE_TRITS // 3 : VALUE.offset + VALUE.length].strip("9")
+        == "",
+        _LAST_TRIT[trytes[ADDRESS.offset + ADDRESS.length - 1]],
+    )
+
+
+def parse_stored(trytes: Sequence[str], hashes: Sequence[str]) -> list[Transaction]:
+    """Transactions read back from the store: their trytes were validated and their hashes
+    computed when they were ingested, so neither is done again."""
+    if len(trytes) != len(hashes):
+        raise ValueError("parse_stored needs one hash per transaction")
+    return [_stored(t, h) for t, h in zip(trytes, hashes, strict=True)]

@@ -13,7 +13,7 @@ groups its changes into batches that become visible all at once or not at all (`
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import Final, Protocol, Self
 
@@ -84,6 +84,10 @@ class WriteBatch(Protocol):
 
     def put(self, bucket: str, key: bytes, value: bytes) -> None:
         """Store ``value`` under ``key``, replacing any earlier value."""
+        ...
+
+    def put_many(self, bucket: str, items: Sequence[tuple[bytes, bytes]]) -> None:
+        """Put many (key, value) pairs into one bucket; the fast path for ingest."""
         ...
 
     def delete(self, bucket: str, key: bytes) -> None:

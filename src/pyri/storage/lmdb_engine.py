@@ -14,13 +14,19 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Final, Self
 
 import lmdb
 
-from pyri.storage.engine import StorageError, WriterLock, check_buckets, prefix_successor
+from pyri.storage.engine import (
+    StorageError,
+    WriterLock,
+    check_buckets,
+    check_key,
+    prefix_successor,
+)
 
 # Address space only: without MDB_WRITEMAP the file grows with the data, not with the map.
 DEFAULT_MAP_SIZE: Final = 64 << 30
@@ -333,7 +339,8 @@ class LmdbWriteBatch:
     def __init__(self, engine: LmdbEngine) -> None:
         self._engine = engine
         self._txn: lmdb.Transaction[bytes] | None = None
-        self._log: list[tuple[lmdb._Database, bytes, bytes | None]] = []
+        # Every change, for replay into a larger map: (db, [(key, value or None for delete)]).
+        self._log: list[tuple[lmdb._Database, list[tuple[bytes, bytes | None]]]] = []
         self._entered = False
 
     def _live(self) -> lmdb.Transaction[bytes]:
@@ -352,7 +359,7 @@ class LmdbWriteBatch:
         db = self._engine._db(bucket)
         if type(key) is not bytes or type(value) is not bytes:
             raise StorageError(f"key and value for bucket {bucket!r} must be bytes")
-        self._log.append((db, key, value))
+        self._log.append((db, [(key, value)]))
         try:
             txn.put(key, value, db=db)
         except lmdb.MapFullError:
@@ -366,7 +373,7 @@ class LmdbWriteBatch:
         db = self._engine._db(bucket)
         if type(key) is not bytes:
             raise StorageError(f"key for bucket {bucket!r} must be bytes")
-        self._log.append((db, key, None))
+        self._log.append((db, [(key, None)]))
         try:
             txn.delete(key, db=db)
         except lmdb.MapFullError:
@@ -375,17 +382,39 @@ class LmdbWriteBatch:
             self._log.pop()
             raise StorageError(f"cannot delete {key!r} from bucket {bucket!r}: {error}") from error
 
+    def put_many(self, bucket: str, items: Sequence[tuple[bytes, bytes]]) -> None:
+        if not items:
+            return
+        txn = self._live()
+        db = self._engine._db(bucket)
+        for key, value in items:
+            if type(key) is not bytes or type(value) is not bytes:
+                raise StorageError(f"keys and values for bucket {bucket!r} must be bytes")
+            check_key(bucket, key)
+        # Sorted input lets LMDB insert along one path of the B-tree instead of seeking anew.
+        ordered = sorted(items)
+        self._log.append((db, list(ordered)))
+        try:
+            with txn.cursor(db=db) as cursor:
+                cursor.putmulti(ordered)
+        except lmdb.MapFullError:
+            self._replay_in_larger_map()
+        except lmdb.Error as error:
+            self._log.pop()
+            raise StorageError(f"cannot put into bucket {bucket!r}: {error}") from error
+
     def _replay_in_larger_map(self) -> None:
         for _ in range(_MAX_GROWTHS):
             self._abort()
             self._engine._grow()
             txn = self._txn = self._engine._begin_write()
             try:
-                for db, key, value in self._log:
-                    if value is None:
-                        txn.delete(key, db=db)
-                    else:
-                        txn.put(key, value, db=db)
+                for db, changes in self._log:
+                    for key, value in changes:
+                        if value is None:
+                            txn.delete(key, db=db)
+                        else:
+                            txn.put(key, value, db=db)
                 return
             except lmdb.MapFullError:
                 continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Self
 
@@ -227,6 +227,10 @@ class MemoryWriteBatch:
         check_key(bucket, key)
         check_value(bucket, value)
         changes[key] = value
+
+    def put_many(self, bucket: str, items: Sequence[tuple[bytes, bytes]]) -> None:
+        for key, value in items:
+            self.put(bucket, key, value)
 
     def delete(self, bucket: str, key: bytes) -> None:
         changes = self._live(bucket)

@@ -24,6 +24,9 @@ milestone indexes); integers in values are big-endian too, for one convention.
     balance_history       address || milestone index (u32)       balance after that milestone
     spent_addresses       address                                empty
     solid_entry_points    hash                                   milestone index (u32)
+    tips                  hash                                   empty
+    missing               hash                                   empty
+    bundle_verdicts       tail hash                              BundleVerdict.encode()
     node_meta             ASCII name (META_*)                    per name, see below
 """
 
@@ -63,6 +66,13 @@ SPENT_ADDRESSES: Final = "spent_addresses"
 # Not in IRI's database (it keeps them in the snapshot object); here so that API worker
 # processes answer "is this a solid entry point" with one lookup instead of loading the set.
 SOLID_ENTRY_POINTS: Final = "solid_entry_points"
+# Stored transactions that nothing approves yet, and hashes referenced as trunk or branch that
+# are not stored (and are not solid entry points): kept up to date by every ingest batch, so
+# getTips and getMissingTransactions are one range read.
+TIPS: Final = "tips"
+MISSING: Final = "missing"
+# The bundle verdict (and value diff) cached on a tail, §5.8; written only when cacheable.
+BUNDLE_VERDICTS: Final = "bundle_verdicts"
 NODE_META: Final = "node_meta"
 
 BUCKETS: Final = (
@@ -79,6 +89,9 @@ BUCKETS: Final = (
     BALANCE_HISTORY,
     SPENT_ADDRESSES,
     SOLID_ENTRY_POINTS,
+    TIPS,
+    MISSING,
+    BUNDLE_VERDICTS,
     NODE_META,
 )
 
@@ -143,6 +156,11 @@ def hashes_from_keys(keys: Sequence[bytes]) -> list[str]:
 def tag_key(trytes: str) -> TagKey:
     """The key of a 27-tryte tag or obsolete tag (callers pad shorter tags with ``9``)."""
     return TagKey(pack_trytes([trytes], TAG_TRYTES)[0])
+
+
+def tag_keys(trytes: Sequence[str]) -> list[TagKey]:
+    """The keys of many 27-tryte tags, converted together."""
+    return [TagKey(key) for key in pack_trytes(trytes, TAG_TRYTES)]
 
 
 def tag_keys_from_trits(trits: npt.ArrayLike) -> list[TagKey]:

@@ -1,0 +1,115 @@
+"""Ingest throughput on one core: parse + hash + validate + store + index + solidity into LMDB,
+in batches of 1,000, beside raw batched Curl-P-81 hashing of the same transactions measured in
+the same run; and the stored size per transaction, indexes included.
+
+    python bench/ingest.py          # a table
+    python bench/ingest.py --json   # one JSON object
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from _common import pin_to_one_core, report
+
+pin_to_one_core()
+
+import numpy as np  # noqa: E402
+
+from pyri.consensus.tangle import IngestStatus, Tangle, TangleConfig  # noqa: E402
+from pyri.crypto.curl import curl_hash_batch  # noqa: E402
+from pyri.storage import open_engine  # noqa: E402
+from pyri.trinary import (  # noqa: E402
+    ALPHABET,
+    NULL_HASH,
+    int_to_trytes,
+    trits_batch_to_trytes,
+    trytes_batch_to_trits,
+)
+
+BATCH = 1000
+LAYERS = 20
+_ALPHABET = np.frombuffer(ALPHABET.encode(), dtype=np.uint8)
+
+
+def make_tangle(rng: np.random.Generator) -> list[list[str]]:
+    """LAYERS batches of BATCH zero-value transactions; each approves two random earlier ones
+    (the first layer approves the null hash), so solidity has real cones to walk."""
+    fixed = (
+        int_to_trytes(0, 27) + "9" * 27 + int_to_trytes(1_700_000_000, 9) + int_to_trytes(0, 9) * 2
+    )
+    tail = "PYRIBENCH" + "9" * 18 + int_to_trytes(0, 9) * 3 + "9" * 27
+    layers: list[list[str]] = []
+    known: list[str] = []
+    for _ in range(LAYERS):
+        random_part = _ALPHABET[rng.integers(0, 27, (BATCH, 2187 + 81 + 81))]
+        layer = []
+        for row in random_part:
+            text = row.tobytes().decode()
+            trunk = known[rng.integers(len(known))] if known else NULL_HASH
+            branch = known[rng.integers(len(known))] if known else NULL_HASH
+            layer.append(
+                text[:2187] + text[2187:2267] + "9" + fixed + text[2268:] + trunk + branch + tail
+            )
+        hashes = trits_batch_to_trytes(curl_hash_batch(trytes_batch_to_trits(layer, 2673)))
+        known.extend(hashes)
+        layers.append(layer)
+    return layers
+
+
+def main() -> None:
+    rng = np.random.default_rng(9)
+    layers = make_tangle(rng)
+    count = sum(len(layer) for layer in layers)
+    # Baseline: hashing alone (trytes -> trits -> Curl-P-81), the floor of any ingest.
+    start = time.perf_counter()
+    for layer in layers:
+        curl_hash_batch(trytes_batch_to_trits(layer, 2673))
+    hash_rate = count / (time.perf_counter() - start)
+
+    with tempfile.TemporaryDirectory() as directory:
+        engine = open_engine(Path(directory) / "db")
+        tangle = Tangle(engine, TangleConfig(mwm=0))
+        tangle.ingest(layers[0][:10])  # warm-up: compile or load the numba cache
+        start = time.perf_counter()
+        accepted = 0
+        for layer in layers:
+            results = tangle.ingest(layer)
+            accepted += sum(r.status is not IngestStatus.REJECTED for r in results)
+        elapsed = time.perf_counter() - start
+        with tangle.read() as reader:
+            stored = reader.count_transactions()
+            solid = sum(reader.is_solid(h) for h in reader.tips()[:100])
+        engine.close()
+        data = Path(directory) / "db" / "data.mdb"
+        bytes_used = data.stat().st_blocks * 512
+    assert accepted == count and stored == count, (accepted, stored)
+    ingest_rate = count / elapsed
+    figures = {
+        "ingest_tx_per_s": round(ingest_rate),
+        "hash_only_tx_per_s": round(hash_rate),
+        "ingest_over_hash": round(ingest_rate / hash_rate, 3),
+        "bytes_per_tx": round(bytes_used / stored),
+        "transactions": stored,
+        "solid_tips_of_100": solid,
+    }
+    rows = [
+        (
+            "ingest into LMDB, tx/s (batches of 1,000)",
+            f"{ingest_rate:,.0f}",
+            f"{hash_rate:,.0f} (hashing only)",
+            f"{ingest_rate / hash_rate:.2f}",
+        ),
+        ("stored bytes per transaction (indexes incl.)", f"{bytes_used / stored:,.0f}", "", ""),
+    ]
+    report(f"pyri ingest, one core, {stored:,} transactions", rows, figures)
+
+
+if __name__ == "__main__":
+    main()

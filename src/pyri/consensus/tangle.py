@@ -1,0 +1,408 @@
+"""The Tangle: transactions taken in by atomic batches, solidity, tips and missing transactions.
+
+``Tangle.ingest`` is the one entry point every source of transactions uses (the API, ``pyri
+import``, later gossip). A batch is parsed and hashed in one pass, validated as IRI 1.8.6
+validates at ingest (§3.1), and written in ONE atomic write: the transactions, their metadata,
+every index, the tips and missing sets and every solidity change the batch causes. A crash
+therefore leaves either the whole batch or none of it.
+
+Each batch is computed first against a read view plus an in-memory overlay, and only then
+written; the write batch itself does no reads of consequence. That keeps the single write
+transaction short and lets LMDB grow its map between batches (it cannot while a read view of the
+writing thread is open).
+
+Solidity is IRI's definition (§3.6): a transaction is solid when it is a solid entry point, or
+when it is stored and its trunk and branch are solid. IRI sets it lazily from a background queue;
+pyri propagates it inside the batch that completes a past cone, so a transaction is solid in the
+same atomic write that makes it so, whatever order its cone arrived in.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Final
+
+from pyri.consensus.validation import check_transaction
+from pyri.errors import TrinaryError
+from pyri.model.bundle import BundleVerdict
+from pyri.model.transaction import Transaction, parse_batch, parse_stored
+from pyri.storage import schema
+from pyri.storage.engine import KVEngine, ReadView
+from pyri.storage.schema import HashKey, TxMeta
+from pyri.trinary import NULL_HASH
+
+_EMPTY: Final = b""
+
+
+@dataclass(frozen=True, slots=True)
+class TangleConfig:
+    """What ingest validation and solidity depend on."""
+
+    mwm: int = 9
+    # The initial snapshot's timestamp in seconds: the lower bound of the timestamp rule (§3.2).
+    snapshot_timestamp_s: int = 0
+    # Solid entry points of the initial snapshot (§7.8); NULL_HASH is always one.
+    solid_entry_points: frozenset[str] = field(default_factory=lambda: frozenset({NULL_HASH}))
+
+    def is_solid_entry_point(self, tx_hash: str) -> bool:
+        return tx_hash == NULL_HASH or tx_hash in self.solid_entry_points
+
+
+class IngestStatus(enum.Enum):
+    ACCEPTED = "accepted"
+    KNOWN = "known"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """What became of one item of an ingest batch. ``code`` and ``message`` say why an item was
+    rejected (``message`` is IRI's wording where IRI had one); ``transaction`` is set for
+    accepted and known items, so the caller can route coordinator transactions onwards."""
+
+    status: IngestStatus
+    hash: str | None = None
+    code: str | None = None
+    message: str | None = None
+    transaction: Transaction | None = None
+
+
+class StoreReader:
+    """Read access to the Tangle through one consistent read view (implements
+    ``pyri.consensus.view.TangleReader``)."""
+
+    def __init__(self, view: ReadView, config: TangleConfig) -> None:
+        self._view = view
+        self._config = config
+        # Packing one hash into its key costs ~10 us, a hash in a batch ~0.5 us: callers that
+        # know which hashes they will touch prime this cache in one call.
+        self._keys: dict[str, HashKey] = {}
+
+    def prime(self, hashes: Iterable[str]) -> None:
+        """Compute the storage keys of ``hashes`` in one batch for the lookups that follow."""
+        wanted = [h for h in dict.fromkeys(hashes) if h not in self._keys]
+        if wanted:
+            self._keys.update(zip(wanted, schema.hash_keys(wanted), strict=True))
+
+    def key(self, tx_hash: str) -> HashKey:
+        key = self._keys.get(tx_hash)
+        if key is None:
+            key = self._keys[tx_hash] = schema.hash_key(tx_hash)
+        return key
+
+    @property
+    def view(self) -> ReadView:
+        return self._view
+
+    def transaction(self, tx_hash: str) -> Transaction | None:
+        data = self._view.get(schema.TRANSACTIONS, self.key(tx_hash))
+        if data is None:
+            return None
+        return parse_stored([schema.decode_transaction_trytes(data)], [tx_hash])[0]
+
+    def trytes(self, hashes: Sequence[str]) -> list[str | None]:
+        """The stored trytes of each hash, None where it is not stored."""
+        keys = schema.hash_keys(hashes)
+        found: list[str | None] = []
+        for key in keys:
+            data = self._view.get(schema.TRANSACTIONS, key)
+            found.append(None if data is None else schema.decode_transaction_trytes(data))
+        return found
+
+    def meta(self, tx_hash: str) -> TxMeta | None:
+        data = self._view.get(schema.TX_META, self.key(tx_hash))
+        return None if data is None else TxMeta.decode(data)
+
+    def is_stored(self, tx_hash: str) -> bool:
+        return self._view.get(schema.TX_META, self.key(tx_hash)) is not None
+
+    def is_solid_entry_point(self, tx_hash: str) -> bool:
+        if self._config.is_solid_entry_point(tx_hash):
+            return True
+        return self._view.get(schema.SOLID_ENTRY_POINTS, self.key(tx_hash)) is not None
+
+    def is_solid(self, tx_hash: str) -> bool:
+        if self.is_solid_entry_point(tx_hash):
+            return True
+        meta = self.meta(tx_hash)
+        return meta is not None and meta.solid
+
+    def cached_verdict(self, tail_hash: str) -> BundleVerdict | None:
+        data = self._view.get(schema.BUNDLE_VERDICTS, self.key(tail_hash))
+        return None if data is None else BundleVerdict.decode(data)
+
+    def approvers(self, tx_hash: str) -> list[str]:
+        return self._indexed(schema.APPROVERS, self.key(tx_hash))
+
+    def tips(self) -> list[str]:
+        return schema.hashes_from_keys([key for key, _ in self._view.iterate(schema.TIPS)])
+
+    def missing(self) -> list[str]:
+        return schema.hashes_from_keys([key for key, _ in self._view.iterate(schema.MISSING)])
+
+    def find_by_address(self, address: str) -> list[str]:
+        return self._indexed(schema.ADDRESS_INDEX, self.key(address))
+
+    def find_by_bundle(self, bundle: str) -> list[str]:
+        return self._indexed(schema.BUNDLE_INDEX, self.key(bundle))
+
+    def find_by_tag(self, tag: str) -> list[str]:
+        return self._indexed(schema.TAG_INDEX, schema.tag_key(tag))
+
+    def find_by_obsolete_tag(self, tag: str) -> list[str]:
+        return self._indexed(schema.OBSOLETE_TAG_INDEX, schema.tag_key(tag))
+
+    def count_transactions(self) -> int:
+        return self._view.count(schema.TRANSACTIONS)
+
+    def _indexed(self, bucket: str, prefix: bytes) -> list[str]:
+        keys = [schema.indexed_hash(key) for key, _ in self._view.iterate(bucket, prefix=prefix)]
+        return schema.hashes_from_keys(keys)
+
+
+@dataclass(slots=True)
+class _Pending:
+    """One batch's changes, computed before anything is written."""
+
+    new: dict[str, Transaction] = field(default_factory=dict)
+    metas: dict[str, TxMeta] = field(default_factory=dict)
+    # approvee -> approvers among the new transactions
+    new_approvers: dict[str, list[str]] = field(default_factory=dict)
+    tips_added: set[str] = field(default_factory=set)
+    tips_removed: set[str] = field(default_factory=set)
+    missing_added: set[str] = field(default_factory=set)
+    missing_removed: set[str] = field(default_factory=set)
+    # Only a transaction that was referenced before it arrived can have stored approvers.
+    was_missing: set[str] = field(default_factory=set)
+
+
+class Tangle:
+    """The node's Tangle over a key-value engine. One writer at a time (a lock serialises
+    ``ingest``); any number of readers, each with its own consistent view."""
+
+    def __init__(
+        self,
+        engine: KVEngine,
+        config: TangleConfig | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._engine = engine
+        self.config = config or TangleConfig()
+        self._clock = clock
+        self._write_lock = threading.Lock()
+
+    @property
+    def engine(self) -> KVEngine:
+        return self._engine
+
+    @contextmanager
+    def read(self) -> Iterator[StoreReader]:
+        with self._engine.read() as view:
+            yield StoreReader(view, self.config)
+
+    def ingest(self, items: Sequence[object]) -> list[IngestResult]:
+        """Parse, validate and store a batch of transaction trytes; one result per item, in
+        order: ACCEPTED (newly stored), KNOWN (already stored, a solid entry point, or earlier
+        in this batch) or REJECTED with the reason."""
+        return self.ingest_parsed(parse_batch(items))
+
+    def ingest_parsed(self, parsed: Sequence[Transaction | TrinaryError]) -> list[IngestResult]:
+        """``ingest`` for a batch the caller has parsed (and hashed) already."""
+        now_ms = int(self._clock() * 1000)
+        results: list[IngestResult | None] = [None] * len(parsed)
+        candidates: list[tuple[int, Transaction]] = []
+        for position, item in enumerate(parsed):
+            if isinstance(item, TrinaryError):
+                results[position] = IngestResult(
+                    IngestStatus.REJECTED, code="invalid_trytes", message=str(item)
+                )
+                continue
+            problem = check_transaction(
+                item,
+                mwm=self.config.mwm,
+                snapshot_timestamp_s=self.config.snapshot_timestamp_s,
+                now_ms=now_ms,
+                solid_entry_points=self.config.solid_entry_points,
+            )
+            if problem is not None:
+                results[position] = IngestResult(
+                    IngestStatus.REJECTED, item.hash, problem.code, str(problem), item
+                )
+            else:
+                candidates.append((position, item))
+        stored = self.store([tx for _, tx in candidates], now_ms=now_ms)
+        for (position, _), result in zip(candidates, stored, strict=True):
+            results[position] = result
+        return [result for result in results if result is not None]
+
+    def store(
+        self, transactions: Sequence[Transaction], now_ms: int | None = None
+    ) -> list[IngestResult]:
+        """Store already validated transactions in one atomic write."""
+        arrival = int(self._clock() * 1000) if now_ms is None else now_ms
+        with self._write_lock:
+            with self._engine.read() as view:
+                reader = StoreReader(view, self.config)
+                pending, results = self._plan(reader, transactions, arrival)
+            if pending.new or pending.metas:
+                self._commit(pending, reader)
+        return results
+
+    # --- planning -------------------------------------------------------------------------
+
+    def _plan(
+        self, reader: StoreReader, transactions: Sequence[Transaction], arrival_ms: int
+    ) -> tuple[_Pending, list[IngestResult]]:
+        pending = _Pending()
+        results: list[IngestResult] = []
+        config = self.config
+        reader.prime(
+            value
+            for tx in transactions
+            for value in (
+                tx.hash,
+                tx.trunk_transaction,
+                tx.branch_transaction,
+                tx.address,
+                tx.bundle,
+            )
+        )
+        for tx in transactions:
+            if (
+                tx.hash in pending.new
+                or config.is_solid_entry_point(tx.hash)
+                or reader.is_stored(tx.hash)
+            ):
+                results.append(IngestResult(IngestStatus.KNOWN, tx.hash, transaction=tx))
+                continue
+            pending.new[tx.hash] = tx
+            pending.metas[tx.hash] = TxMeta(arrival_ms=arrival_ms)
+            results.append(IngestResult(IngestStatus.ACCEPTED, tx.hash, transaction=tx))
+        if not pending.new:
+            return pending, results
+
+        for tx in pending.new.values():
+            for approvee in {tx.trunk_transaction, tx.branch_transaction}:
+                pending.new_approvers.setdefault(approvee, []).append(tx.hash)
+        self._plan_tips_and_missing(reader, pending)
+        self._plan_solidity(reader, pending)
+        return pending, results
+
+    def _plan_tips_and_missing(self, reader: StoreReader, pending: _Pending) -> None:
+        view = reader.view
+        for tx_hash in pending.new:
+            # A transaction someone already referenced is in `missing`: it arrives approved.
+            if view.get(schema.MISSING, reader.key(tx_hash)) is not None:
+                pending.was_missing.add(tx_hash)
+                pending.missing_removed.add(tx_hash)
+            elif tx_hash not in pending.new_approvers:
+                pending.tips_added.add(tx_hash)
+        for approvee in pending.new_approvers:
+            if approvee in pending.new or reader.is_solid_entry_point(approvee):
+                continue
+            key = reader.key(approvee)
+            if view.get(schema.TX_META, key) is not None:
+                if view.get(schema.TIPS, key) is not None:
+                    pending.tips_removed.add(approvee)
+            else:
+                pending.missing_added.add(approvee)
+
+    def _plan_solidity(self, reader: StoreReader, pending: _Pending) -> None:
+        def solid(tx_hash: str) -> bool:
+            meta = pending.metas.get(tx_hash)
+            if meta is not None:
+                return meta.solid
+            return reader.is_solid(tx_hash)
+
+        def approvees(tx_hash: str) -> tuple[str, str] | None:
+            tx = pending.new.get(tx_hash) or reader.transaction(tx_hash)
+            return None if tx is None else (tx.trunk_transaction, tx.branch_transaction)
+
+        def approvers(tx_hash: str) -> list[str]:
+            stored = (
+                []
+                if tx_hash in pending.new and tx_hash not in pending.was_missing
+                else (reader.approvers(tx_hash))
+            )
+            return stored + pending.new_approvers.get(tx_hash, [])
+
+        queue: deque[str] = deque()
+        for tx in pending.new.values():
+            if solid(tx.trunk_transaction) and solid(tx.branch_transaction):
+                pending.metas[tx.hash] = _with_solid(pending.metas[tx.hash])
+                queue.append(tx.hash)
+        # Each newly solid transaction may complete the cone of its approvers: those stored
+        # earlier (from the store's approvers index) and those in this batch.
+        while queue:
+            for approver in approvers(queue.popleft()):
+                if solid(approver):
+                    continue
+                links = approvees(approver)
+                if links is None or not (solid(links[0]) and solid(links[1])):
+                    continue
+                meta = pending.metas.get(approver) or reader.meta(approver)
+                if meta is None:
+                    continue
+                pending.metas[approver] = _with_solid(meta)
+                queue.append(approver)
+
+    # --- writing ----------------------------------------------------------------------------
+
+    def _commit(self, pending: _Pending, reader: StoreReader) -> None:
+        new = list(pending.new.values())
+        key = reader.key
+        tag_keys = schema.tag_keys([value for tx in new for value in (tx.tag, tx.obsolete_tag)])
+        records = schema.encode_transaction_trytes([tx.trytes for tx in new])
+        hashes = [key(tx.hash) for tx in new]
+        address_keys = [key(tx.address) for tx in new]
+        bundle_keys = [key(tx.bundle) for tx in new]
+        approver_keys = [
+            schema.approver_key(key(approvee), key(approver))
+            for approvee, approvers in pending.new_approvers.items()
+            for approver in approvers
+        ]
+        pairs = list(
+            zip(hashes, address_keys, bundle_keys, tag_keys[0::2], tag_keys[1::2], strict=True)
+        )
+        with self._engine.write() as batch:
+            many = batch.put_many
+            many(schema.TRANSACTIONS, list(zip(hashes, records, strict=True)))
+            many(
+                schema.ADDRESS_INDEX,
+                [(schema.address_index_key(a, h), _EMPTY) for h, a, *_ in pairs],
+            )
+            many(
+                schema.BUNDLE_INDEX,
+                [(schema.bundle_index_key(b, h), _EMPTY) for h, _, b, *_ in pairs],
+            )
+            many(
+                schema.TAG_INDEX, [(schema.tag_index_key(t, h), _EMPTY) for h, _, _, t, _ in pairs]
+            )
+            many(
+                schema.OBSOLETE_TAG_INDEX,
+                [(schema.tag_index_key(o, h), _EMPTY) for h, _, _, _, o in pairs],
+            )
+            many(schema.APPROVERS, [(k, _EMPTY) for k in approver_keys])
+            many(schema.TX_META, [(key(h), meta.encode()) for h, meta in pending.metas.items()])
+            many(schema.TIPS, [(key(h), _EMPTY) for h in pending.tips_added])
+            many(schema.MISSING, [(key(h), _EMPTY) for h in pending.missing_added])
+            for tx_hash in pending.tips_removed:
+                batch.delete(schema.TIPS, key(tx_hash))
+            for tx_hash in pending.missing_removed:
+                batch.delete(schema.MISSING, key(tx_hash))
+
+
+def _with_solid(meta: TxMeta) -> TxMeta:
+    return TxMeta(
+        solid=True,
+        validity=meta.validity,
+        snapshot_index=meta.snapshot_index,
+        arrival_ms=meta.arrival_ms,
+        milestone=meta.milestone,
+    )
