@@ -388,9 +388,9 @@ class LmdbWriteBatch:
         txn = self._live()
         db = self._engine._db(bucket)
         for key, value in items:
-            if type(key) is not bytes or type(value) is not bytes:
-                raise StorageError(f"keys and values for bucket {bucket!r} must be bytes")
-            check_key(bucket, key)
+            if type(key) is not bytes or type(value) is not bytes or not 0 < len(key) <= 511:
+                check_key(bucket, key)  # raises, naming the problem
+                raise StorageError(f"values for bucket {bucket!r} must be bytes")
         # Sorted input lets LMDB insert along one path of the B-tree instead of seeking anew.
         ordered = sorted(items)
         self._log.append((db, list(ordered)))

@@ -340,6 +340,12 @@ class TxMeta:
         except struct.error as error:
             raise StorageError(f"transaction metadata out of range: {self}: {error}") from None
 
+    @staticmethod
+    def solid_in(data: bytes) -> bool:
+        """The solid flag of an encoded record, without decoding the rest (a hot path of
+        ingest's solidity checks)."""
+        return bool(data[0] & _SOLID)
+
     @classmethod
     def decode(cls, data: bytes) -> Self:
         flags, validity, snapshot_index, arrival_ms = _META.unpack(
