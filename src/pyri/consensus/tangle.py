@@ -209,6 +209,12 @@ class Tangle:
     def engine(self) -> KVEngine:
         return self._engine
 
+    @property
+    def write_lock(self) -> threading.Lock:
+        """The node's single-writer lock: ingest and the ledger plan against a read view and
+        then write, and must not interleave."""
+        return self._write_lock
+
     @contextmanager
     def read(self) -> Iterator[StoreReader]:
         with self._engine.read() as view:
