@@ -18,6 +18,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pyri {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("selftest", help="hash, sign and verify once to check the crypto kernels")
+    from pyri.node.config import add_run_arguments
+
+    runner = sub.add_parser(
+        "run",
+        help="start the node: Tangle, ledger and the IRI HTTP API",
+        description="Start the node with IRI's flag names (and an optional ini file, -c).",
+    )
+    add_run_arguments(runner)
     importer = sub.add_parser(
         "import",
         help="load transactions (raw trytes or .dmp archive lines) into the database",
@@ -40,6 +48,24 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("--batch", type=int, default=1000, help="transactions per write")
     importer.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pyri.errors import PyriError
+    from pyri.node.config import load_config
+
+    try:
+        config = load_config(args)
+    except PyriError as error:
+        print(f"pyri run: {error}", file=sys.stderr)
+        return 2
+    from pyri.node.service import run
+
+    try:
+        return run(config)
+    except PyriError as error:
+        print(f"pyri run: {error}", file=sys.stderr)
+        return 1
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -80,6 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_selftest()
     if args.command == "import":
         return _import(args)
+    if args.command == "run":
+        return _run(args)
     parser.error(f"unknown command {args.command}")
     return 2
 

@@ -1,0 +1,316 @@
+"""The node behind the API: ``NodeBackend`` over the store's read views and the writer.
+
+Every read method opens one read view, answers from it and closes it, so that balances,
+references and milestoneIndex always come from one ledger state, even while milestones are
+being applied. Reads never write: verdicts a getBalances-with-tips walk computes are cached in
+this process's memory only (a read-only API worker cannot write the database, and a query should
+not change what a later milestone does).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import resource
+import time
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final, Protocol
+
+from pyri import __version__
+from pyri.api.backend import (
+    Balances,
+    Consistency,
+    MilestoneNotAvailable,
+    NodeInfo,
+    NotATail,
+    TipNotFound,
+    TipsNotConsistent,
+    TransactionMissing,
+    TransactionRejected,
+)
+from pyri.consensus.coordinator import CoordinatorConfig
+from pyri.consensus.ledger import (
+    HistoryRangeError,
+    balances_at,
+    confirmed_balances,
+    ledger_snapshot,
+    read_status,
+)
+from pyri.consensus.ledger_view import TipNotFound as TipMissing
+from pyri.consensus.ledger_view import (
+    TipsBalances,
+    TipsDiff,
+    balances_through_tips,
+    tails_consistent,
+)
+from pyri.consensus.tangle import StoreReader, TangleConfig
+from pyri.model.bundle import BundleVerdict, validate_from_tail
+from pyri.node.writer import Rejection
+from pyri.storage import schema
+from pyri.storage.engine import KVEngine, ReadView
+
+_VERDICT_CACHE_SIZE: Final = 200_000
+
+
+class Submitter(Protocol):
+    """Where writes go: the in-process Writer or a worker's WriterClient."""
+
+    def store(self, trytes: Sequence[str]) -> Rejection | None: ...
+
+    def broadcast(self, trytes: Sequence[str]) -> object: ...
+
+
+class _CachingReader(StoreReader):
+    """A StoreReader that also remembers bundle verdicts computed by earlier queries in this
+    process, so repeated getBalances calls through the same tips skip signature checks."""
+
+    def __init__(
+        self, view: ReadView, config: TangleConfig, memo: OrderedDict[str, BundleVerdict]
+    ) -> None:
+        super().__init__(view, config)
+        self._memo = memo
+
+    def cached_verdict(self, tail_hash: str) -> BundleVerdict | None:
+        stored = super().cached_verdict(tail_hash)
+        return stored if stored is not None else self._memo.get(tail_hash)
+
+
+class StoreBackend:
+    """``pyri.api.backend.NodeBackend`` for a node's database."""
+
+    def __init__(
+        self,
+        engine: KVEngine,
+        tangle_config: TangleConfig,
+        coordinator: CoordinatorConfig,
+        submitter: Submitter,
+        *,
+        testnet: bool,
+        db_path: Path | None = None,
+    ) -> None:
+        self._engine = engine
+        self._tangle_config = tangle_config
+        self._coordinator = coordinator
+        self._submitter = submitter
+        self._testnet = testnet
+        self._db_file = None if db_path is None else db_path / "data.mdb"
+        self._verdicts: OrderedDict[str, BundleVerdict] = OrderedDict()
+
+    def _reader(self, view: ReadView) -> _CachingReader:
+        return _CachingReader(view, self._tangle_config, self._verdicts)
+
+    def _remember(self, verdicts: dict[str, BundleVerdict] | object) -> None:
+        if not isinstance(verdicts, dict):
+            return
+        for tail_hash, verdict in verdicts.items():
+            self._verdicts[tail_hash] = verdict
+        while len(self._verdicts) > _VERDICT_CACHE_SIZE:
+            self._verdicts.popitem(last=False)
+
+    # --- node --------------------------------------------------------------------------------
+
+    def node_info(self) -> NodeInfo:
+        with self._engine.read() as view:
+            status = read_status(view)
+            if status.latest_index > status.solid_index:
+                data = view.get(schema.MILESTONES, schema.encode_index(status.latest_index))
+                latest_hash = status.solid_hash if data is None else schema.hash_from_key(data)
+            else:
+                latest_hash = status.solid_hash
+            first = next(view.iterate(schema.MILESTONES), None)
+            tips = view.count(schema.TIPS)
+            missing = view.count(schema.MISSING)
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        resident = usage.ru_maxrss * 1024
+        size = 0
+        if self._db_file is not None and self._db_file.exists():
+            size = self._db_file.stat().st_blocks * 512
+        return NodeInfo(
+            app_name="pyri",
+            app_version=__version__,
+            jre_available_processors=os.cpu_count() or 1,
+            jre_free_memory=_available_memory(),
+            jre_version=platform.python_version(),
+            jre_max_memory=_total_memory(),
+            jre_total_memory=resident,
+            latest_milestone=latest_hash,
+            latest_milestone_index=status.latest_index,
+            latest_solid_subtangle_milestone=status.solid_hash,
+            latest_solid_subtangle_milestone_index=status.solid_index,
+            milestone_start_index=-1 if first is None else schema.decode_index(first[0]),
+            last_snapshotted_milestone_index=status.snapshot_index,
+            neighbors=0,
+            packets_queue_size=0,
+            time=int(time.time() * 1000),
+            tips=tips,
+            transactions_to_request=missing,
+            features=("testnet",) if self._testnet else (),
+            coordinator_address=self._coordinator.address,
+            db_size_in_bytes=size,
+        )
+
+    def is_synchronized(self) -> bool:
+        with self._engine.read() as view:
+            status = read_status(view)
+        return (
+            status.solid_index != status.snapshot_index
+            and status.solid_index >= status.latest_index - 1
+        )
+
+    # --- balances ----------------------------------------------------------------------------
+
+    def balances(self, addresses: Sequence[str]) -> Balances:
+        with self._engine.read() as view:
+            snapshot = ledger_snapshot(view, addresses)
+        return Balances(snapshot.balances, snapshot.index, snapshot.hash)
+
+    def balances_through_tips(self, addresses: Sequence[str], tips: Sequence[str]) -> Balances:
+        with self._engine.read() as view:
+            status = read_status(view)
+            result = balances_through_tips(
+                self._reader(view),
+                addresses,
+                tips,
+                latest_index=status.solid_index,
+                latest_hash=status.solid_hash,
+                balances=lambda wanted: confirmed_balances(view, wanted),
+            )
+        if isinstance(result, TipMissing):
+            raise TipNotFound(result.tip)
+        self._remember(dict(result.verdicts_to_cache))
+        if not isinstance(result, TipsBalances):
+            raise TipsNotConsistent()
+        return Balances(result.balances, status.solid_index, status.solid_hash)
+
+    def balances_at(self, addresses: Sequence[str], milestone_index: int) -> Balances:
+        with self._engine.read() as view:
+            try:
+                snapshot = balances_at(view, addresses, milestone_index)
+            except HistoryRangeError as error:
+                raise MilestoneNotAvailable(milestone_index, error.first, error.last) from None
+        return Balances(snapshot.balances, snapshot.index, snapshot.hash)
+
+    # --- transactions ------------------------------------------------------------------------
+
+    def get_trytes(self, hashes: Sequence[str]) -> list[str | None]:
+        with self._engine.read() as view:
+            return self._reader(view).trytes(hashes)
+
+    def find_transactions(
+        self,
+        *,
+        addresses: frozenset[str] | None,
+        bundles: frozenset[str] | None,
+        tags: frozenset[str] | None,
+        approvees: frozenset[str] | None,
+    ) -> list[str]:
+        with self._engine.read() as view:
+            reader = self._reader(view)
+            found: list[set[str]] = []
+            if bundles is not None:
+                found.append({h for b in bundles for h in reader.find_by_bundle(b)})
+            if addresses is not None:
+                found.append({h for a in addresses for h in reader.find_by_address(a)})
+            if tags is not None:
+                tagged = {h for t in tags for h in reader.find_by_tag(t)}
+                if not tagged:  # IRI looks at obsolete tags only when no tag matched
+                    tagged = {h for t in tags for h in reader.find_by_obsolete_tag(t)}
+                found.append(tagged)
+            if approvees is not None:
+                found.append({h for a in approvees for h in reader.approvers(a)})
+        if not found:
+            return []
+        result = set.intersection(*found)
+        return sorted(result)
+
+    def inclusion_states(self, hashes: Sequence[str]) -> list[bool]:
+        with self._engine.read() as view:
+            reader = self._reader(view)
+            states = []
+            for tx_hash in hashes:
+                meta = reader.meta(tx_hash)
+                states.append(meta is not None and meta.snapshot_index > 0)
+            return states
+
+    def were_addresses_spent_from(self, addresses: Sequence[str]) -> list[bool]:
+        with self._engine.read() as view:
+            return [
+                view.get(schema.SPENT_ADDRESSES, key) is not None
+                for key in schema.hash_keys(addresses)
+            ]
+
+    def check_consistency(self, tails: Sequence[str]) -> Consistency:
+        with self._engine.read() as view:
+            reader = self._reader(view)
+            status = read_status(view)
+            for tail_hash in tails:
+                tx = reader.transaction(tail_hash)
+                if tx is None:
+                    raise TransactionMissing(tail_hash)
+                if tx.current_index != 0:
+                    raise NotATail(tail_hash)
+            for tail_hash in tails:
+                tail = reader.transaction(tail_hash)
+                if tail is None or not reader.is_solid(tail_hash):
+                    return Consistency(
+                        False, f"tails are not solid (missing a referenced tx): {tail_hash}"
+                    )
+                verdict = validate_from_tail(
+                    tail,
+                    reader.transaction,
+                    enforce_extra_rules=True,
+                    cached=reader.cached_verdict(tail_hash),
+                )
+                if verdict.cacheable:
+                    self._remember({tail_hash: verdict})
+                if not verdict.valid:
+                    return Consistency(
+                        False, f"tails are not consistent (bundle is invalid): {tail_hash}"
+                    )
+            result = tails_consistent(
+                reader,
+                tails,
+                latest_index=status.solid_index,
+                balances=lambda wanted: confirmed_balances(view, wanted),
+            )
+        self._remember(dict(result.verdicts_to_cache))
+        if isinstance(result, TipsDiff):
+            return Consistency(True, "")
+        return Consistency(
+            False,
+            "tails are not consistent (would lead to inconsistent ledger state or below max depth)",
+        )
+
+    def tips(self) -> list[str]:
+        with self._engine.read() as view:
+            return self._reader(view).tips()
+
+    def missing_transactions(self) -> list[str]:
+        with self._engine.read() as view:
+            return self._reader(view).missing()
+
+    def store_transactions(self, trytes: Sequence[str]) -> None:
+        rejection = self._submitter.store(trytes)
+        if rejection is not None:
+            raise TransactionRejected(
+                rejection.index, rejection.tx_hash, rejection.reason, rejection.detail
+            )
+
+    def broadcast_transactions(self, trytes: Sequence[str]) -> None:
+        self._submitter.broadcast(trytes)
+
+
+def _total_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return 0
+
+
+def _available_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+    except (ValueError, OSError):
+        return 0

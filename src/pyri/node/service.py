@@ -1,0 +1,243 @@
+"""``pyri run``: start the node and keep it running until SIGINT or SIGTERM.
+
+The main process owns the database as its single writer: it ingests, applies milestones, and
+serves store/broadcast calls of the API workers over a local socket. The API itself runs in
+``--api-workers`` granian worker processes, each reading the same LMDB database read-only.
+
+A "database in use" flag is set at start and cleared on a clean shutdown; finding it set at
+start means the last run crashed, and the ledger is then verified against the stored state diffs
+before anything else happens.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import secrets
+import signal
+import sys
+import tempfile
+import threading
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Final
+
+from pyri.api.config import ApiConfig
+from pyri.consensus.ledger import Ledger, LedgerError, initialize
+from pyri.consensus.snapshot_files import read_global_snapshot
+from pyri.consensus.tangle import Tangle, TangleConfig
+from pyri.errors import PyriError
+from pyri.node.config import NodeConfig
+from pyri.node.writer import Writer, WriterServer
+from pyri.storage import open_engine, schema
+from pyri.storage.engine import KVEngine
+from pyri.trinary import NULL_HASH
+
+_LOG: Final = logging.getLogger("pyri.node")
+_NON_TESTNET_MWM_FLOOR: Final = 13
+
+
+def tangle_config(config: NodeConfig, entry_points: frozenset[str] = frozenset()) -> TangleConfig:
+    coordinator = config.coordinator
+    mwm = coordinator.mwm if config.testnet else max(coordinator.mwm, _NON_TESTNET_MWM_FLOOR)
+    return TangleConfig(
+        mwm=mwm,
+        snapshot_timestamp_s=coordinator.snapshot_time,
+        solid_entry_points=frozenset({NULL_HASH}) | entry_points,
+    )
+
+
+def api_config(config: NodeConfig) -> ApiConfig:
+    extra: dict[str, object] = {}
+    if config.remote_limit_api is not None:
+        extra["remote_limit_api"] = frozenset(config.remote_limit_api)
+    if config.remote_trusted_api_hosts is not None:
+        extra["remote_trusted_api_hosts"] = frozenset(config.remote_trusted_api_hosts)
+    return ApiConfig(
+        max_body_length=config.max_body_length,
+        max_requests_list=config.max_requests_list,
+        max_find_transactions=config.max_find_transactions,
+        max_get_trytes=config.max_get_trytes,
+        remote_auth=config.remote_auth,
+        api_tokens=frozenset(config.api_tokens),
+        openapi_path=config.openapi_path,
+        testnet=config.testnet,
+        milestone_start_index=config.coordinator.milestone_start_index,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def _mark_in_use(engine: KVEngine) -> bool:
+    """Set the in-use flag; True if it was already set (the last run did not shut down)."""
+    with engine.read() as view:
+        crashed = view.get(schema.NODE_META, schema.META_DB_IN_USE) is not None
+    with engine.write() as batch:
+        batch.put(schema.NODE_META, schema.META_DB_IN_USE, b"\x01")
+    return crashed
+
+
+def _clear_in_use(engine: KVEngine) -> None:
+    with engine.write() as batch:
+        batch.delete(schema.NODE_META, schema.META_DB_IN_USE)
+
+
+def open_node(config: NodeConfig) -> tuple[KVEngine, Tangle, Ledger, bool]:
+    """Open the database, start the ledger from the snapshot, recover after a crash."""
+    config.db_path.mkdir(parents=True, exist_ok=True)
+    engine = open_engine(config.db_path)
+    coordinator = config.coordinator
+    crashed = _mark_in_use(engine)
+    state = None
+    if config.snapshot is not None:
+        state = read_global_snapshot(
+            config.snapshot,
+            index=coordinator.milestone_start_index,
+            timestamp=coordinator.snapshot_time,
+        )
+    entry_points = frozenset(state.solid_entry_points) if state is not None else frozenset()
+    tangle = Tangle(engine, tangle_config(config, entry_points))
+    initialize(tangle, coordinator, state)
+    ledger = Ledger(tangle, coordinator, report=lambda text: _LOG.error("%s", text))
+    if crashed:
+        _LOG.warning("the last run did not shut down cleanly: verifying the ledger")
+        problems = ledger.verify()
+        if problems:
+            for problem in problems[:20]:
+                _LOG.error("ledger verification: %s", problem)
+            raise LedgerError(
+                f"the ledger does not match its stored state diffs ({len(problems)} problems)"
+            )
+        _LOG.warning("ledger verified at milestone %d", ledger.status().solid_index)
+    ledger.rescan()
+    return engine, tangle, ledger, crashed
+
+
+def _bind_address(host: str) -> str:
+    return {"localhost": "127.0.0.1", "": "0.0.0.0"}.get(host, host)
+
+
+def run(config: NodeConfig) -> int:
+    """Start the writer process, wait until its ledger is ready, then serve the API until
+    SIGINT/SIGTERM, and stop the writer cleanly."""
+    _setup_logging()
+    socket_dir = Path(tempfile.mkdtemp(prefix="pyri-"))
+    socket_path = socket_dir / "writer.sock"
+    key = secrets.token_bytes(32)
+    # The writer is a spawned process, not a thread: the API workers are forked from this
+    # process, and LMDB must not be open in a process that forks.
+    context = multiprocessing.get_context("spawn")
+    parent_end, child_end = context.Pipe()
+    process = context.Process(
+        target=_writer_main,
+        args=(config.to_json(), str(socket_path), key, child_end),
+        name="pyri-writer",
+    )
+    process.start()
+    child_end.close()
+    try:
+        status, message = parent_end.recv()
+    except EOFError:
+        status, message = "error", "the writer process died during start-up"
+    if status != "ready":
+        process.join(timeout=10)
+        print(f"pyri run: {message}", file=sys.stderr)
+        return 1
+    from pyri.node import worker
+
+    os.environ[worker.ENV_CONFIG] = config.to_json()
+    os.environ[worker.ENV_SOCKET] = str(socket_path)
+    os.environ[worker.ENV_KEY] = key.hex()
+    try:
+        _serve(config)
+    finally:
+        _LOG.info("shutting down")
+        with contextlib.suppress(OSError):
+            parent_end.send(("stop", None))
+        process.join(timeout=30)
+        if process.is_alive():
+            process.terminate()
+        with contextlib.suppress(OSError):
+            socket_dir.rmdir()
+    return 0 if process.exitcode == 0 else 1
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(message)s"
+    )
+
+
+def _writer_main(config_json: str, socket_path: str, key: bytes, control: Connection) -> None:
+    """The writer process: database, ledger, milestone processing, the store/broadcast socket."""
+    _setup_logging()
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    config = NodeConfig.from_json(config_json)
+    try:
+        engine, tangle, ledger, _ = open_node(config)
+    except PyriError as error:
+        control.send(("error", str(error)))
+        return
+    writer = Writer(tangle, ledger)
+    server = WriterServer(writer, Path(socket_path), key)
+    try:
+        writer.process()
+        writer.start()
+        server.start()
+        status = ledger.status()
+        _LOG.info(
+            "ledger at milestone %d (snapshot %d); coordinator %s",
+            status.solid_index,
+            status.snapshot_index,
+            config.coordinator.address,
+        )
+        control.send(("ready", None))
+
+        def wait_for_parent() -> None:
+            with contextlib.suppress(EOFError, OSError):
+                control.recv()
+            stop.set()
+
+        threading.Thread(target=wait_for_parent, daemon=True).start()
+        stop.wait()
+    finally:
+        writer.stop()
+        server.close()
+        _clear_in_use(engine)
+        engine.close()
+        _LOG.info("database closed cleanly")
+
+
+def _serve(config: NodeConfig) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    address = _bind_address(config.api_host)
+    _LOG.info("API on http://%s:%d (%d worker(s))", address, config.port, config.api_workers)
+    server = Granian(
+        "pyri.node.worker:create",
+        address=address,
+        port=config.port,
+        interface=Interfaces.ASGI,
+        workers=config.api_workers,
+        factory=True,
+        log_enabled=False,
+        backlog=2048,
+    )
+    # Granian stops its workers on SIGINT/SIGTERM and returns; the node then shuts down.
+    stopping = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stopping.set()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve()
