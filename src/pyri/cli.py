@@ -26,6 +26,20 @@ def build_parser() -> argparse.ArgumentParser:
         description="Start the node with IRI's flag names (and an optional ini file, -c).",
     )
     add_run_arguments(runner)
+    snapshot = sub.add_parser("snapshot", help="export the confirmed ledger as snapshot files")
+    snapshot_sub = snapshot.add_subparsers(dest="snapshot_command", metavar="ACTION", required=True)
+    export = snapshot_sub.add_parser(
+        "export",
+        help="write the ledger at the latest solid milestone",
+        description="Write the ledger at the latest solid milestone as a global snapshot file "
+        "(ADDRESS;BALANCE lines, as IRI's --snapshot reads) or as IRI 1.8.1-1.8.5 local snapshot "
+        "files (BASE.snapshot.meta and BASE.snapshot.state). Safe while the node runs.",
+    )
+    export.add_argument("output", metavar="FILE_OR_BASE")
+    export.add_argument("--db-path", default="mainnetdb", help="database directory")
+    export.add_argument(
+        "--format", choices=("global", "local"), default="global", help="file format (global)"
+    )
     importer = sub.add_parser(
         "import",
         help="load transactions (raw trytes or .dmp archive lines) into the database",
@@ -48,6 +62,38 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("--batch", type=int, default=1000, help="transactions per write")
     importer.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
+
+
+def _snapshot_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pyri.consensus.ledger import current_state
+    from pyri.consensus.snapshot_files import write_global_snapshot, write_local_snapshot
+    from pyri.errors import PyriError
+    from pyri.storage import open_engine
+
+    if not Path(args.db_path).is_dir():
+        print(f"pyri snapshot export: no database at {args.db_path}", file=sys.stderr)
+        return 2
+    try:
+        engine = open_engine(args.db_path, readonly=True)
+        try:
+            with engine.read() as view:
+                state = current_state(view)
+        finally:
+            engine.close()
+        if args.format == "global":
+            write_global_snapshot(state, args.output)
+        else:
+            write_local_snapshot(state, args.output)
+    except PyriError as error:
+        print(f"pyri snapshot export: {error}", file=sys.stderr)
+        return 1
+    print(
+        f"exported milestone {state.index} ({state.hash}): {len(state.balances)} addresses, "
+        f"total {state.total}"
+    )
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -108,6 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _import(args)
     if args.command == "run":
         return _run(args)
+    if args.command == "snapshot":
+        return _snapshot_export(args)
     parser.error(f"unknown command {args.command}")
     return 2
 

@@ -343,3 +343,40 @@ def test_a_different_snapshot_is_refused(engine: KVEngine) -> None:
     )
     with pytest.raises(LedgerError, match="started from the snapshot at milestone 0, not 5"):
         initialize(node.tangle, node.coordinator, other)
+
+
+def test_export_round_trips_through_both_snapshot_formats(engine: KVEngine, tmp_path: Path) -> None:
+    from pyri.consensus.ledger import current_state
+    from pyri.consensus.snapshot_files import (
+        read_global_snapshot,
+        read_local_snapshot,
+        write_global_snapshot,
+        write_local_snapshot,
+    )
+
+    node = Node(engine, {"alice": SUPPLY})
+    b = node.builder
+    pay = b.transfer(
+        "alice", "bob", 9, remainder_to=b.address("alice", 1), input_value=SUPPLY, store=False
+    )
+    node.store(pay)
+    milestone = node.issue(pay.tail_hash)
+    with engine.read() as view:
+        state = current_state(view)
+    assert (state.index, state.hash) == (1, milestone[0].hash)
+    assert dict(state.balances) == {b.resolve("bob"): 9, b.address("alice", 1): SUPPLY - 9}
+    write_global_snapshot(state, tmp_path / "export.txt")
+    again = read_global_snapshot(tmp_path / "export.txt", index=1, timestamp=state.timestamp)
+    assert dict(again.balances) == dict(state.balances)
+    write_local_snapshot(state, tmp_path / "local")
+    local = read_local_snapshot(tmp_path / "local")
+    assert (local.index, local.hash, local.timestamp) == (state.index, state.hash, state.timestamp)
+    assert dict(local.balances) == dict(state.balances)
+    assert dict(local.solid_entry_points) == dict(state.solid_entry_points)
+    # A node started from the exported state answers the same balances.
+    fresh = open_engine(None)
+    tangle = Tangle(fresh, TangleConfig(mwm=0))
+    initialize(tangle, node.coordinator, local)
+    with fresh.read() as view:
+        snapshot = ledger_snapshot(view, [b.resolve("bob"), b.address("alice", 1)])
+    assert snapshot.balances == (9, SUPPLY - 9) and snapshot.index == 1

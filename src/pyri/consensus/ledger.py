@@ -616,3 +616,33 @@ def _replayed(view: ReadView, status: LedgerStatus, target: int) -> dict[bytes, 
         for address, change in schema.decode_diff(value):
             ledger[address] = ledger.get(address, 0) + change
     return {address: balance for address, balance in ledger.items() if balance}
+
+
+def current_state(view: ReadView) -> SnapshotState:
+    """The ledger at the latest solid milestone as a snapshot state (for ``pyri snapshot
+    export``): balances, that milestone's index, hash and timestamp, the solid entry points,
+    and the milestones recorded above it as seen milestones."""
+    status = read_status(view)
+    balances = {
+        schema.hash_from_key(key): schema.decode_balance(value)
+        for key, value in view.iterate(schema.LEDGER)
+    }
+    entry_points = {
+        schema.hash_from_key(key): schema.decode_index(value)
+        for key, value in view.iterate(schema.SOLID_ENTRY_POINTS)
+    }
+    entry_points.setdefault(NULL_HASH, status.snapshot_index)
+    seen = {
+        schema.hash_from_key(value): schema.decode_index(key)
+        for key, value in view.iterate(
+            schema.MILESTONES, start=schema.encode_index(status.solid_index + 1)
+        )
+    }
+    return SnapshotState(
+        balances=balances,
+        index=status.solid_index,
+        hash=status.solid_hash,
+        timestamp=status.solid_timestamp,
+        solid_entry_points=entry_points,
+        seen_milestones=seen,
+    )

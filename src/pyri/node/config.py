@@ -220,8 +220,14 @@ def load_config(args: argparse.Namespace, environ: Mapping[str, str] = os.enviro
         raise ConfigError("--api-workers", values["api_workers"], "must be at least 1")
     db_path = values["db_path"] or ("testnetdb" if testnet else "mainnetdb")
     snapshot = values["snapshot"]
-    if snapshot is not None and not Path(str(snapshot)).is_file():
-        raise ConfigError("--snapshot", snapshot, "is not a file")
+    if snapshot is not None and not (
+        Path(str(snapshot)).is_file() or is_local_snapshot(Path(str(snapshot)))
+    ):
+        raise ConfigError(
+            "--snapshot",
+            snapshot,
+            "is neither a snapshot file nor the base of local snapshot files",
+        )
     tokens = _as_list(values["api_token"]) if values["api_token"] else ()
     env_token = environ.get("PYRI_API_TOKEN")
     if env_token:
@@ -246,6 +252,11 @@ def load_config(args: argparse.Namespace, environ: Mapping[str, str] = os.enviro
         testnet=testnet,
         openapi_path=_openapi_path(),
     )
+
+
+def is_local_snapshot(path: Path) -> bool:
+    """Whether ``path`` is the base path of IRI local snapshot files."""
+    return Path(f"{path}.snapshot.meta").is_file() and Path(f"{path}.snapshot.state").is_file()
 
 
 def _openapi_path() -> Path | None:

@@ -26,10 +26,14 @@ from typing import Final
 
 from pyri.api.config import ApiConfig
 from pyri.consensus.ledger import Ledger, LedgerError, initialize
-from pyri.consensus.snapshot_files import read_global_snapshot
+from pyri.consensus.snapshot_files import (
+    SnapshotState,
+    read_global_snapshot,
+    read_local_snapshot,
+)
 from pyri.consensus.tangle import Tangle, TangleConfig
 from pyri.errors import PyriError
-from pyri.node.config import NodeConfig
+from pyri.node.config import NodeConfig, is_local_snapshot
 from pyri.node.writer import Writer, WriterServer
 from pyri.storage import open_engine, schema
 from pyri.storage.engine import KVEngine
@@ -39,12 +43,30 @@ _LOG: Final = logging.getLogger("pyri.node")
 _NON_TESTNET_MWM_FLOOR: Final = 13
 
 
-def tangle_config(config: NodeConfig, entry_points: frozenset[str] = frozenset()) -> TangleConfig:
+def load_snapshot(config: NodeConfig) -> SnapshotState | None:
+    """The snapshot ``--snapshot`` names: a global snapshot file, or the base path of IRI local
+    snapshot files (``BASE.snapshot.meta`` and ``BASE.snapshot.state``)."""
+    if config.snapshot is None:
+        return None
+    if is_local_snapshot(config.snapshot):
+        return read_local_snapshot(config.snapshot)
+    coordinator = config.coordinator
+    return read_global_snapshot(
+        config.snapshot,
+        index=coordinator.milestone_start_index,
+        timestamp=coordinator.snapshot_time,
+    )
+
+
+def tangle_config(
+    config: NodeConfig, entry_points: frozenset[str] = frozenset(), timestamp: int | None = None
+) -> TangleConfig:
     coordinator = config.coordinator
     mwm = coordinator.mwm if config.testnet else max(coordinator.mwm, _NON_TESTNET_MWM_FLOOR)
     return TangleConfig(
         mwm=mwm,
-        snapshot_timestamp_s=coordinator.snapshot_time,
+        # The lower bound of the timestamp rule is the snapshot's time (§3.2).
+        snapshot_timestamp_s=coordinator.snapshot_time if timestamp is None else timestamp,
         solid_entry_points=frozenset({NULL_HASH}) | entry_points,
     )
 
@@ -89,15 +111,10 @@ def open_node(config: NodeConfig) -> tuple[KVEngine, Tangle, Ledger, bool]:
     engine = open_engine(config.db_path)
     coordinator = config.coordinator
     crashed = _mark_in_use(engine)
-    state = None
-    if config.snapshot is not None:
-        state = read_global_snapshot(
-            config.snapshot,
-            index=coordinator.milestone_start_index,
-            timestamp=coordinator.snapshot_time,
-        )
+    state = load_snapshot(config)
     entry_points = frozenset(state.solid_entry_points) if state is not None else frozenset()
-    tangle = Tangle(engine, tangle_config(config, entry_points))
+    timestamp = coordinator.snapshot_time if state is None else state.timestamp
+    tangle = Tangle(engine, tangle_config(config, entry_points, timestamp))
     initialize(tangle, coordinator, state)
     ledger = Ledger(tangle, coordinator, report=lambda text: _LOG.error("%s", text))
     if crashed:
