@@ -45,7 +45,7 @@ from pyri.consensus.ledger_view import (
     balances_through_tips,
     tails_consistent,
 )
-from pyri.consensus.tangle import StoreReader, TangleConfig
+from pyri.consensus.tangle import StoreReader, TangleConfig, TransactionCache
 from pyri.model.bundle import BundleVerdict, validate_from_tail
 from pyri.node.writer import Rejection
 from pyri.storage import schema
@@ -67,9 +67,13 @@ class _CachingReader(StoreReader):
     process, so repeated getBalances calls through the same tips skip signature checks."""
 
     def __init__(
-        self, view: ReadView, config: TangleConfig, memo: OrderedDict[str, BundleVerdict]
+        self,
+        view: ReadView,
+        config: TangleConfig,
+        memo: OrderedDict[str, BundleVerdict],
+        cache: TransactionCache,
     ) -> None:
-        super().__init__(view, config)
+        super().__init__(view, config, cache)
         self._memo = memo
 
     def cached_verdict(self, tail_hash: str) -> BundleVerdict | None:
@@ -97,9 +101,10 @@ class StoreBackend:
         self._testnet = testnet
         self._db_file = None if db_path is None else db_path / "data.mdb"
         self._verdicts: OrderedDict[str, BundleVerdict] = OrderedDict()
+        self._transactions = TransactionCache()
 
     def _reader(self, view: ReadView) -> _CachingReader:
-        return _CachingReader(view, self._tangle_config, self._verdicts)
+        return _CachingReader(view, self._tangle_config, self._verdicts, self._transactions)
 
     def _remember(self, verdicts: dict[str, BundleVerdict] | object) -> None:
         if not isinstance(verdicts, dict):
