@@ -427,36 +427,31 @@ class Tangle:
         tag_keys = schema.tag_keys([value for tx in new for value in (tx.tag, tx.obsolete_tag)])
         records = schema.encode_transaction_trytes([tx.trytes for tx in new])
         hashes = [key(tx.hash) for tx in new]
-        address_keys = [key(tx.address) for tx in new]
-        bundle_keys = [key(tx.bundle) for tx in new]
-        approver_keys = [
-            schema.approver_key(key(approvee), key(approver))
-            for approvee, approvers in pending.new_approvers.items()
-            for approver in approvers
-        ]
-        pairs = list(
-            zip(hashes, address_keys, bundle_keys, tag_keys[0::2], tag_keys[1::2], strict=True)
-        )
+        approvees: list[bytes] = []
+        approvers: list[HashKey] = []
+        for approvee, their_approvers in pending.new_approvers.items():
+            for approver in their_approvers:
+                approvees.append(key(approvee))
+                approvers.append(key(approver))
+        entries = schema.index_entries
         with self._engine.write() as batch:
             many = batch.put_many
             many(schema.TRANSACTIONS, list(zip(hashes, records, strict=True)))
-            many(
-                schema.ADDRESS_INDEX,
-                [(schema.address_index_key(a, h), _EMPTY) for h, a, *_ in pairs],
-            )
-            many(
-                schema.BUNDLE_INDEX,
-                [(schema.bundle_index_key(b, h), _EMPTY) for h, _, b, *_ in pairs],
-            )
-            many(
-                schema.TAG_INDEX, [(schema.tag_index_key(t, h), _EMPTY) for h, _, _, t, _ in pairs]
-            )
-            many(
-                schema.OBSOLETE_TAG_INDEX,
-                [(schema.tag_index_key(o, h), _EMPTY) for h, _, _, _, o in pairs],
-            )
-            many(schema.APPROVERS, [(k, _EMPTY) for k in approver_keys])
-            many(schema.TX_META, [(key(h), meta.encode()) for h, meta in pending.metas.items()])
+            many(schema.ADDRESS_INDEX, entries([key(tx.address) for tx in new], hashes))
+            many(schema.BUNDLE_INDEX, entries([key(tx.bundle) for tx in new], hashes))
+            many(schema.TAG_INDEX, entries(tag_keys[0::2], hashes))
+            many(schema.OBSOLETE_TAG_INDEX, entries(tag_keys[1::2], hashes))
+            many(schema.APPROVERS, entries(approvees, approvers))
+            # Most records of a batch are equal (same arrival time, solid or not): encode each
+            # distinct one once.
+            encoded: dict[TxMeta, bytes] = {}
+            metas = []
+            for tx_hash, meta in pending.metas.items():
+                record = encoded.get(meta)
+                if record is None:
+                    record = encoded[meta] = meta.encode()
+                metas.append((key(tx_hash), record))
+            many(schema.TX_META, metas)
             many(schema.TIPS, [(key(h), _EMPTY) for h in pending.tips_added])
             many(schema.MISSING, [(key(h), _EMPTY) for h in pending.missing_added])
             for tx_hash in pending.tips_removed:

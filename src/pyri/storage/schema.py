@@ -234,6 +234,22 @@ def tag_index_key(tag: TagKey, tx_hash: HashKey) -> bytes:
     return _pair(tag, TAG_BYTES, tx_hash)
 
 
+def index_entries(
+    prefixes: Sequence[bytes], hashes: Sequence[HashKey]
+) -> list[tuple[bytes, bytes]]:
+    """(``prefix || hash``, empty) for many index keys at once (approvers, address, bundle, tag
+    and obsolete-tag indexes): the lengths are checked once for the whole batch, since ingest
+    writes five such keys per transaction."""
+    if len(prefixes) != len(hashes):
+        raise StorageError("index_entries needs one hash per prefix")
+    if prefixes and (
+        {len(p) for p in prefixes} - {HASH_BYTES, TAG_BYTES}
+        or {len(h) for h in hashes} != {HASH_BYTES}
+    ):
+        raise StorageError("index key parts must be 49-byte hashes or 17-byte tags")
+    return [(prefix + tx_hash, EMPTY) for prefix, tx_hash in zip(prefixes, hashes, strict=True)]
+
+
 def indexed_hash(key: bytes) -> HashKey:
     """The transaction hash at the end of any composite index key (approvers included)."""
     if len(key) not in (2 * HASH_BYTES, TAG_BYTES + HASH_BYTES):
