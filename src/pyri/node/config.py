@@ -28,6 +28,7 @@ _FLAG_DEFAULTS: Final[Mapping[str, Any]] = {
     "remote_auth": "",
     "api_token": (),
     "api_workers": 1,
+    "api_server": "granian",
     "max_body_length": 1_000_000,
     "max_requests_list": 1000,
     "max_find_transactions": 100_000,
@@ -82,6 +83,7 @@ class NodeConfig:
     remote_auth: str
     api_tokens: tuple[str, ...]
     api_workers: int
+    api_server: str
     max_body_length: int
     max_requests_list: int
     max_find_transactions: int
@@ -144,6 +146,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     add("--remote-auth", help="HTTP Basic credentials user:password")
     add("--api-token", action="append", help="accepted Bearer token (repeatable)")
     add("--api-workers", help="API worker processes reading the database (1)")
+    add("--api-server", choices=("granian", "uvicorn"), help="ASGI server for the API (granian)")
     add("--max-body-length", help="largest request body in characters (1000000)")
     add("--max-requests-list", help="longest list parameter (1000)")
     add("--max-find-transactions", help="most hashes findTransactions returns (100000)")
@@ -245,6 +248,7 @@ def load_config(args: argparse.Namespace, environ: Mapping[str, str] = os.enviro
         remote_auth=str(values["remote_auth"] or ""),
         api_tokens=tokens,
         api_workers=int(str(values["api_workers"])),
+        api_server=_server(values["api_server"]),
         max_body_length=int(str(values["max_body_length"])),
         max_requests_list=int(str(values["max_requests_list"])),
         max_find_transactions=int(str(values["max_find_transactions"])),
@@ -252,6 +256,13 @@ def load_config(args: argparse.Namespace, environ: Mapping[str, str] = os.enviro
         testnet=testnet,
         openapi_path=_openapi_path(),
     )
+
+
+def _server(value: object) -> str:
+    name = str(value).strip().lower()
+    if name not in ("granian", "uvicorn"):
+        raise ConfigError("--api-server", value, "must be granian or uvicorn")
+    return name
 
 
 def is_local_snapshot(path: Path) -> bool:

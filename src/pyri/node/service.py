@@ -233,6 +233,32 @@ def _writer_main(config_json: str, socket_path: str, key: bytes, control: Connec
 
 
 def _serve(config: NodeConfig) -> None:
+    if config.api_server == "uvicorn":
+        _serve_uvicorn(config)
+    else:
+        _serve_granian(config)
+
+
+def _serve_uvicorn(config: NodeConfig) -> None:
+    import uvicorn
+
+    address = _bind_address(config.api_host)
+    _LOG.info(
+        "API on http://%s:%d (uvicorn, %d worker(s))", address, config.port, config.api_workers
+    )
+    # uvicorn stops on SIGINT/SIGTERM by itself and returns.
+    uvicorn.run(
+        "pyri.node.worker:create",
+        factory=True,
+        host=address,
+        port=config.port,
+        workers=config.api_workers,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+def _serve_granian(config: NodeConfig) -> None:
     from granian import Granian
     from granian.constants import Interfaces
 
