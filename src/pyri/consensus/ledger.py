@@ -35,6 +35,7 @@ from pyri.consensus.coordinator import CoordinatorConfig
 from pyri.consensus.milestone import MilestoneStatus, is_candidate, validate_milestone_in
 from pyri.consensus.snapshot_files import SnapshotState
 from pyri.consensus.tangle import StoreReader, Tangle
+from pyri.consensus.view import MemoReader
 from pyri.errors import PyriError
 from pyri.model.bundle import BundleVerdict
 from pyri.model.transaction import Transaction
@@ -136,8 +137,10 @@ def read_status(view: ReadView) -> LedgerStatus:
 def confirmed_balances(view: ReadView, addresses: Iterable[str]) -> dict[str, int]:
     """Balances in the ledger bucket of ``view`` (absent = 0)."""
     wanted = list(dict.fromkeys(addresses))
+    # Few addresses: the memoised single-key path; many: one batched conversion.
+    keys = [schema.hash_key(a) for a in wanted] if len(wanted) < 16 else schema.hash_keys(wanted)
     result: dict[str, int] = {}
-    for address, key in zip(wanted, schema.hash_keys(wanted), strict=True):
+    for address, key in zip(wanted, keys, strict=True):
         data = view.get(schema.LEDGER, key)
         result[address] = 0 if data is None else schema.decode_balance(data)
     return result
@@ -145,10 +148,15 @@ def confirmed_balances(view: ReadView, addresses: Iterable[str]) -> dict[str, in
 
 def ledger_snapshot(view: ReadView, addresses: Sequence[str]) -> LedgerSnapshot:
     """getBalances without tips: balances with the index and hash of the same ledger state."""
-    status = read_status(view)
+    # The hot path of getBalances: only the latest solid milestone is read, not the whole
+    # status record.
+    data = view.get(schema.NODE_META, schema.META_LATEST_SOLID_MILESTONE)
+    if data is None:
+        raise LedgerError("the database holds no ledger: start it from a snapshot first")
+    solid = MilestoneRef.decode(data)
     balances = confirmed_balances(view, addresses)
     return LedgerSnapshot(
-        status.solid_index, status.solid_hash, tuple(balances[a] for a in addresses)
+        solid.index, schema.hash_from_key(solid.hash), tuple(balances[a] for a in addresses)
     )
 
 
@@ -377,8 +385,9 @@ class Ledger:
                 meta = reader.meta(tail_hash)
                 if meta is None or not meta.solid:
                     return None  # not solid yet: more transactions must arrive first
+                memo = MemoReader(reader)
                 outcome = milestone_effect(
-                    reader,
+                    memo,
                     tail_hash,
                     index,
                     lambda addresses: confirmed_balances(reader.view, addresses),
@@ -386,7 +395,7 @@ class Ledger:
                     status.snapshot_index,
                 )
                 if isinstance(outcome, MilestoneEffect):
-                    plan = self._plan_commit(reader, status, outcome)
+                    plan = self._plan_commit(reader, memo, status, outcome)
             if isinstance(outcome, MilestoneEffect):
                 self._commit(plan)
                 self.problem = None
@@ -418,7 +427,7 @@ class Ledger:
         self.problem = problem
 
     def _plan_commit(
-        self, reader: StoreReader, status: LedgerStatus, effect: MilestoneEffect
+        self, reader: StoreReader, memo: MemoReader, status: LedgerStatus, effect: MilestoneEffect
     ) -> _CommitPlan:
         if effect.cone.corrupt_milestones:
             raise LedgerError(
@@ -441,11 +450,11 @@ class Ledger:
             )
         metas: dict[str, TxMeta] = {}
         for tx_hash in effect.confirmed:
-            meta = reader.meta(tx_hash)
+            meta = memo.meta(tx_hash)
             if meta is not None:
                 metas[tx_hash] = dataclasses.replace(meta, snapshot_index=effect.index)
         for tail_hash, verdict in effect.verdicts_to_cache.items():
-            meta = metas.get(tail_hash) or reader.meta(tail_hash)
+            meta = metas.get(tail_hash) or memo.meta(tail_hash)
             if meta is not None:
                 metas[tail_hash] = dataclasses.replace(
                     meta, validity=Validity(verdict.validity_flag)

@@ -32,3 +32,47 @@ class TangleReader(Protocol):
     def cached_verdict(self, tail_hash: str) -> BundleVerdict | None:
         """The bundle verdict cached on a tail (§5.8), if any."""
         ...
+
+
+class MemoReader:
+    """A ``TangleReader`` that remembers every answer of the reader it wraps.
+
+    Confirmation walks read each transaction of a cone several times (the balance walk, the
+    tail search, bundle assembly, the confirmed cone); over one read view the answers cannot
+    change, so one walk keeps them. Create one per walk: it holds every transaction it saw.
+    """
+
+    def __init__(self, reader: TangleReader) -> None:
+        self._reader = reader
+        self._transactions: dict[str, Transaction | None] = {}
+        self._metas: dict[str, TxMeta | None] = {}
+        self._verdicts: dict[str, BundleVerdict | None] = {}
+        self._entry_points: dict[str, bool] = {}
+
+    def transaction(self, tx_hash: str) -> Transaction | None:
+        try:
+            return self._transactions[tx_hash]
+        except KeyError:
+            tx = self._transactions[tx_hash] = self._reader.transaction(tx_hash)
+            return tx
+
+    def meta(self, tx_hash: str) -> TxMeta | None:
+        try:
+            return self._metas[tx_hash]
+        except KeyError:
+            meta = self._metas[tx_hash] = self._reader.meta(tx_hash)
+            return meta
+
+    def is_solid_entry_point(self, tx_hash: str) -> bool:
+        try:
+            return self._entry_points[tx_hash]
+        except KeyError:
+            answer = self._entry_points[tx_hash] = self._reader.is_solid_entry_point(tx_hash)
+            return answer
+
+    def cached_verdict(self, tail_hash: str) -> BundleVerdict | None:
+        try:
+            return self._verdicts[tail_hash]
+        except KeyError:
+            verdict = self._verdicts[tail_hash] = self._reader.cached_verdict(tail_hash)
+            return verdict

@@ -14,7 +14,7 @@ import platform
 import resource
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final, Protocol
 
@@ -39,19 +39,16 @@ from pyri.consensus.ledger import (
     read_status,
 )
 from pyri.consensus.ledger_view import TipNotFound as TipMissing
-from pyri.consensus.ledger_view import (
-    TipsBalances,
-    TipsDiff,
-    balances_through_tips,
-    tails_consistent,
-)
+from pyri.consensus.ledger_view import TipsDiff, tails_consistent, tips_diff
 from pyri.consensus.tangle import StoreReader, TangleConfig, TransactionCache
+from pyri.consensus.view import MemoReader
 from pyri.model.bundle import BundleVerdict, validate_from_tail
 from pyri.node.writer import Rejection
 from pyri.storage import schema
 from pyri.storage.engine import KVEngine, ReadView
 
 _VERDICT_CACHE_SIZE: Final = 200_000
+_TIP_CACHE_SIZE: Final = 1024
 
 
 class Submitter(Protocol):
@@ -77,8 +74,13 @@ class _CachingReader(StoreReader):
         self._memo = memo
 
     def cached_verdict(self, tail_hash: str) -> BundleVerdict | None:
-        stored = super().cached_verdict(tail_hash)
-        return stored if stored is not None else self._memo.get(tail_hash)
+        # Verdicts never change once judged: keep decoded ones from the database as well.
+        verdict = self._memo.get(tail_hash)
+        if verdict is None:
+            verdict = super().cached_verdict(tail_hash)
+            if verdict is not None:
+                self._memo[tail_hash] = verdict
+        return verdict
 
 
 class StoreBackend:
@@ -102,6 +104,9 @@ class StoreBackend:
         self._db_file = None if db_path is None else db_path / "data.mdb"
         self._verdicts: OrderedDict[str, BundleVerdict] = OrderedDict()
         self._transactions = TransactionCache()
+        self._tip_diffs: OrderedDict[tuple[tuple[str, ...], int, str], Mapping[str, int]] = (
+            OrderedDict()
+        )
 
     def _reader(self, view: ReadView) -> _CachingReader:
         return _CachingReader(view, self._tangle_config, self._verdicts, self._transactions)
@@ -174,20 +179,29 @@ class StoreBackend:
     def balances_through_tips(self, addresses: Sequence[str], tips: Sequence[str]) -> Balances:
         with self._engine.read() as view:
             status = read_status(view)
-            result = balances_through_tips(
-                self._reader(view),
-                addresses,
-                tips,
-                latest_index=status.solid_index,
-                latest_hash=status.solid_hash,
-                balances=lambda wanted: confirmed_balances(view, wanted),
-            )
-        if isinstance(result, TipMissing):
-            raise TipNotFound(result.tip)
-        self._remember(dict(result.verdicts_to_cache))
-        if not isinstance(result, TipsBalances):
-            raise TipsNotConsistent()
-        return Balances(result.balances, status.solid_index, status.solid_hash)
+            key = (tuple(tips), status.solid_index, status.solid_hash)
+            diff = self._tip_diffs.get(key)
+            if diff is None:
+                result = tips_diff(
+                    MemoReader(self._reader(view)),
+                    tips,
+                    latest_index=status.solid_index,
+                    balances=lambda wanted: confirmed_balances(view, wanted),
+                )
+                if isinstance(result, TipMissing):
+                    raise TipNotFound(result.tip)
+                self._remember(dict(result.verdicts_to_cache))
+                if not isinstance(result, TipsDiff):
+                    raise TipsNotConsistent()
+                diff = result.diff
+                # The past cone of a tip never changes, and a consistent answer stays so until
+                # the next milestone: keep it for the same tips and the same ledger state.
+                self._tip_diffs[key] = diff
+                while len(self._tip_diffs) > _TIP_CACHE_SIZE:
+                    self._tip_diffs.popitem(last=False)
+            confirmed = confirmed_balances(view, addresses)
+        balances = [confirmed[a] + diff.get(a, 0) for a in addresses]
+        return Balances(balances, status.solid_index, status.solid_hash)
 
     def balances_at(self, addresses: Sequence[str], milestone_index: int) -> Balances:
         with self._engine.read() as view:
@@ -275,7 +289,7 @@ class StoreBackend:
                         False, f"tails are not consistent (bundle is invalid): {tail_hash}"
                     )
             result = tails_consistent(
-                reader,
+                MemoReader(reader),
                 tails,
                 latest_index=status.solid_index,
                 balances=lambda wanted: confirmed_balances(view, wanted),

@@ -11,9 +11,9 @@ their own (read-only) engine after they fork, never inherit one.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import TracebackType
 from typing import Final, Self
@@ -48,7 +48,8 @@ class _RemapGate:
     """
 
     def __init__(self, timeout: float) -> None:
-        self._cond = threading.Condition()
+        # A plain Lock: every read view enters and leaves, and an RLock costs more.
+        self._cond = threading.Condition(threading.Lock())
         self._held: dict[int, int] = {}  # thread ident -> open views
         self._total = 0
         self._remapping = False
@@ -58,7 +59,7 @@ class _RemapGate:
         ident = threading.get_ident()
         with self._cond:
             # A thread that already holds a view must not wait for a resize that waits for it.
-            if not self._held.get(ident):
+            if self._remapping and not self._held.get(ident):
                 self._cond.wait_for(lambda: not self._remapping)
             self._held[ident] = self._held.get(ident, 0) + 1
             self._total += 1
@@ -248,8 +249,7 @@ class LmdbReadView:
     def __init__(self, engine: LmdbEngine, txn: lmdb.Transaction[bytes], ident: int) -> None:
         self._engine = engine
         self._txn: lmdb.Transaction[bytes] | None = txn
-        # A view dropped without close() must not hold up map growth forever.
-        self._release = weakref.finalize(self, engine._gate.leave, ident)
+        self._ident = ident
 
     def _live(self) -> lmdb.Transaction[bytes]:
         if self._txn is None:
@@ -299,7 +299,13 @@ class LmdbReadView:
             try:
                 txn.abort()  # a no-op when the engine was closed first
             finally:
-                self._release()
+                self._engine._gate.leave(self._ident)
+
+    def __del__(self) -> None:
+        # A view dropped without close() must not hold up map growth forever. (__del__ rather
+        # than weakref.finalize: a finalizer costs more than the rest of a short read.)
+        with contextlib.suppress(Exception):
+            self.close()
 
     def __enter__(self) -> Self:
         return self
