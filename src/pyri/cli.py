@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from pyri import __version__
+from pyri.devnet import cli as devnet_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     importer.add_argument("--batch", type=int, default=1000, help="transactions per write")
     importer.add_argument("--no-progress", action="store_true", help="no progress bar")
+    devnet_cli.register(sub)
     return parser
 
 
@@ -152,6 +154,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_selftest()
     if args.command == "import":
         return _import(args)
+    if args.command in devnet_cli.COMMANDS:
+        return devnet_cli.dispatch(args)
     if args.command == "run":
         return _run(args)
     if args.command == "snapshot":
