@@ -21,6 +21,7 @@ import logging
 import struct
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 from pyri.consensus.confirmation import (
@@ -40,7 +41,7 @@ from pyri.errors import PyriError
 from pyri.model.bundle import BundleVerdict
 from pyri.model.transaction import Transaction
 from pyri.storage import schema
-from pyri.storage.engine import ReadView, WriteBatch
+from pyri.storage.engine import KVEngine, ReadView, WriteBatch
 from pyri.storage.schema import MilestoneRef, SnapshotInfo, TxMeta, Validity
 from pyri.trinary import NULL_HASH
 
@@ -158,6 +159,33 @@ def ledger_snapshot(view: ReadView, addresses: Sequence[str]) -> LedgerSnapshot:
     return LedgerSnapshot(
         solid.index, schema.hash_from_key(solid.hash), tuple(balances[a] for a in addresses)
     )
+
+
+def quick_ledger_snapshot(engine: KVEngine, addresses: Sequence[str]) -> LedgerSnapshot:
+    """``ledger_snapshot`` in one engine call: the latest solid milestone and the balances read
+    together from one snapshot, with no view object (getBalances without tips, the API's most
+    frequent read)."""
+    unique = list(dict.fromkeys(addresses))
+    keys = [schema.hash_key(a) for a in unique] if len(unique) < 16 else schema.hash_keys(unique)
+    values = engine.get_many(
+        [(schema.NODE_META, schema.META_LATEST_SOLID_MILESTONE)]
+        + [(schema.LEDGER, key) for key in keys]
+    )
+    if values[0] is None:
+        raise LedgerError("the database holds no ledger: start it from a snapshot first")
+    index, milestone_hash = _solid_ref(values[0])
+    found = {
+        address: 0 if value is None else schema.decode_balance(value)
+        for address, value in zip(unique, values[1:], strict=True)
+    }
+    return LedgerSnapshot(index, milestone_hash, tuple(found[a] for a in addresses))
+
+
+@lru_cache(maxsize=64)
+def _solid_ref(data: bytes) -> tuple[int, str]:
+    # The latest solid milestone record changes once per milestone: decode each one once.
+    ref = MilestoneRef.decode(data)
+    return ref.index, schema.hash_from_key(ref.hash)
 
 
 def balances_at(view: ReadView, addresses: Sequence[str], index: int) -> LedgerSnapshot:

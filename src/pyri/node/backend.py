@@ -35,7 +35,7 @@ from pyri.consensus.ledger import (
     HistoryRangeError,
     balances_at,
     confirmed_balances,
-    ledger_snapshot,
+    quick_ledger_snapshot,
     read_status,
 )
 from pyri.consensus.ledger_view import TipNotFound as TipMissing
@@ -172,8 +172,7 @@ class StoreBackend:
     # --- balances ----------------------------------------------------------------------------
 
     def balances(self, addresses: Sequence[str]) -> Balances:
-        with self._engine.read() as view:
-            snapshot = ledger_snapshot(view, addresses)
+        snapshot = quick_ledger_snapshot(self._engine, addresses)
         return Balances(snapshot.balances, snapshot.index, snapshot.hash)
 
     def balances_through_tips(self, addresses: Sequence[str], tips: Sequence[str]) -> Balances:

@@ -116,6 +116,11 @@ class KVEngine(Protocol):
         """Open a read view now; close it (or use it as a context manager) when done."""
         ...
 
+    def get_many(self, items: Sequence[tuple[str, bytes]]) -> list[bytes | None]:
+        """Values of several (bucket, key) pairs read from one consistent snapshot, without a
+        view object: the hot path of getBalances."""
+        ...
+
     def write(self) -> WriteBatch:
         """A write batch, to be used as a context manager."""
         ...

@@ -187,6 +187,29 @@ class LmdbEngine:
             return LmdbReadView(self, txn, ident)
         raise StorageError(f"cannot open a read view on {self._path!r}: the map keeps growing")
 
+    def get_many(self, items: Sequence[tuple[str, bytes]]) -> list[bytes | None]:
+        self._check_open()
+        dbs = [self._db(bucket) for bucket, _ in items]
+        for _ in range(_OPEN_ATTEMPTS):
+            ident = self._gate.enter()
+            try:
+                txn = self._env.begin(buffers=False)
+            except lmdb.MapResizedError:
+                self._gate.leave(ident)
+                self._adopt_map_size()
+                continue
+            except lmdb.Error as error:
+                self._gate.leave(ident)
+                raise StorageError(f"cannot open a read view on {self._path!r}: {error}") from error
+            try:
+                return [txn.get(key, db=db) for (_, key), db in zip(items, dbs, strict=True)]
+            except lmdb.Error as error:
+                raise StorageError(f"cannot read from {self._path!r}: {error}") from error
+            finally:
+                txn.abort()
+                self._gate.leave(ident)
+        raise StorageError(f"cannot open a read view on {self._path!r}: the map keeps growing")
+
     def write(self) -> LmdbWriteBatch:
         self._check_open()
         if self._readonly:

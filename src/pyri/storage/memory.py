@@ -72,6 +72,10 @@ class MemoryEngine:
     def buckets(self) -> tuple[str, ...]:
         return self._names
 
+    def get_many(self, items: Sequence[tuple[str, bytes]]) -> list[bytes | None]:
+        with self.read() as view:
+            return [view.get(bucket, key) for bucket, key in items]
+
     def read(self) -> MemoryReadView:
         with self._lock:
             self._check_open()
