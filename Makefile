@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck unit bench clean
+.PHONY: run test lint typecheck unit bench clean compat-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,9 +16,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Until the node exists, `make run` checks the crypto kernels (and warms the numba cache).
+# A private tangle in one command: node + coordinator + a gentle workload (Ctrl-C stops it;
+# running it again continues the same tangle).
 run: $(STAMP)
-	$(BIN)/pyri selftest
+	$(BIN)/pyri devnet --dir ./devnet --port 14265
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
@@ -27,7 +28,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
+# The IRI client libraries tests/compat drives: PyOTA 2.1.0 from PyPI into .venv, iota.js from
+# npm into tests/compat/js/node_modules. Quick when already installed; when a registry or npm is
+# unavailable it says so and those tests skip.
+compat-deps: $(STAMP)
+	$(BIN)/python tests/compat/install.py
+
+unit: $(STAMP) compat-deps
 	$(BIN)/python -m pytest -q
 
 test: lint typecheck unit
