@@ -492,12 +492,6 @@ def test_check_consistency_errors(main_node: LoadedNode) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="node bug: checkConsistency checks every tail for 'missing'/'not a tail' before "
-    "judging any of them; IRI judges tails in order and stops at the first inconsistent one "
-    "(iri-api-reference §4.16)",
-)
 def test_check_consistency_stops_at_the_first_failing_tail(main_node: LoadedNode) -> None:
     y = tail(main_node, "y")
     assert check(main_node, y, UNKNOWN_HASH) == {
@@ -516,12 +510,6 @@ def deep_node(nodes: NodeFactory) -> Iterator[LoadedNode]:
     assert process.stop() == 0, process.log_tail()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="node bug: checkConsistency never runs IRI's below-max-depth check (ledger_view."
-    "tails_consistent leaves it to the caller, and StoreBackend.check_consistency does not run "
-    "it), so a tail approving a transaction confirmed more than 15 milestones ago is consistent",
-)
 def test_check_consistency_below_max_depth(deep_node: LoadedNode) -> None:
     """With the latest solid milestone at 24 and IRI's max depth of 15, a tail whose
     unconfirmed past cone reaches a transaction confirmed by a milestone below 24 - 15 = 9 is

@@ -14,8 +14,6 @@ import threading
 import time
 from typing import Any
 
-import pytest
-
 from pyri.consensus.ledger import read_status
 from pyri.storage import open_engine
 from tests.consensus.milestone_builder import build_milestone
@@ -206,12 +204,6 @@ def test_crash_while_applying_milestones(nodes: NodeFactory) -> None:
     assert node.stop() == 0, node.log_tail()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="node bug: an API worker runs storeTransactions/broadcastTransactions on its event "
-    "loop and blocks on the writer's socket, so with --api-workers 1 no request is answered "
-    "until the write (and any milestone it completes) is done",
-)
 def test_reads_are_answered_while_a_write_is_in_progress(nodes: NodeFactory) -> None:
     """A write with a tiny body that keeps the writer busy: one transaction that completes the
     cone of a milestone over 2,000 waiting transactions, which the writer then marks solid and
@@ -250,12 +242,6 @@ def test_reads_are_answered_while_a_write_is_in_progress(nodes: NodeFactory) -> 
     assert read_ms < written["duration"] / 2, (read_ms, written["duration"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="node bug: pyri run on a port another process listens on ends with a Python "
-    "traceback (granian's RuntimeError: Address already in use) instead of one line that "
-    "names the address",
-)
 def test_a_busy_port_is_reported_plainly(nodes: NodeFactory) -> None:
     node = nodes("busy-port", main_scenario())
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:

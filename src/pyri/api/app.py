@@ -11,6 +11,7 @@ other exception is a fault of the node and becomes 500 ``{"exception": ...}`` (ย
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from time import perf_counter_ns
@@ -24,13 +25,16 @@ from pyri.api.commands import COMMANDS
 from pyri.api.config import ApiConfig, normalise_peer
 from pyri.api.context import Context, Handler
 from pyri.api.errors import ApiError, BadRequest, Unauthorized
-from pyri.api.params import json_type
+from pyri.api.params import Request, json_type
 from pyri.api.request import body_length, parse_request
 
 Scope: TypeAlias = MutableMapping[str, Any]
 Message: TypeAlias = MutableMapping[str, Any]
 Receive: TypeAlias = Callable[[], Awaitable[Message]]
 Send: TypeAlias = Callable[[Message], Awaitable[None]]
+# Commands that may wait long (for the writer, or on a long walk) run in a worker thread.
+_OFF_LOOP: Final = ("storeTransactions", "broadcastTransactions", "checkConsistency")
+
 ASGIApp: TypeAlias = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 log = logging.getLogger(__name__)
@@ -76,6 +80,7 @@ class _Api:
         "_keep_limit",
         "_limited",
         "_max_body",
+        "_offloaded",
         "_openapi",
         "_trusted",
     )
@@ -83,6 +88,7 @@ class _Api:
     def __init__(self, backend: NodeBackend, config: ApiConfig) -> None:
         self._context = Context(backend, config)
         self._commands: Mapping[str, Handler] = COMMANDS
+        self._offloaded = frozenset(COMMANDS[name] for name in _OFF_LOOP if name in COMMANDS)
         self._auth = Authenticator.from_config(config)
         self._limited = config.remote_limit_api
         self._trusted = config.remote_trusted_api_hosts
@@ -125,7 +131,13 @@ class _Api:
             return
         status = 200
         try:
-            payload = self._process(body, complete, has_version, scope)
+            handler, request = self._prepare(body, complete, has_version, scope)
+            if handler in self._offloaded and _has_running_loop():
+                # Writes wait for the node's writer, and a consistency walk can be long: run
+                # them off the event loop so that other requests are answered meanwhile.
+                payload = await asyncio.to_thread(handler, request, self._context)
+            else:
+                payload = handler(request, self._context)
         except ApiError as error:
             status = error.status
             payload = {"error": error.message}
@@ -135,9 +147,9 @@ class _Api:
             payload = {"exception": str(error) or type(error).__name__}
         await _send_json(send, scope, status, payload, start)
 
-    def _process(
+    def _prepare(
         self, body: bytes, complete: bool, has_version: bool, scope: Scope
-    ) -> dict[str, object]:
+    ) -> tuple[Handler, Request]:
         if not has_version:
             raise BadRequest("Invalid API Version")
         # A body no longer than the limit in bytes is no longer in UTF-16 units either.
@@ -160,7 +172,7 @@ class _Api:
             if not command:
                 raise BadRequest("Command can not be null or empty")
             raise BadRequest(f"Command [{command}] is unknown")
-        return handler(request, self._context)
+        return handler, request
 
     def _trusted_peer(self, scope: Scope) -> bool:
         # Trust is by TCP peer address only; proxy headers are ignored, as in IRI (ยง1.7).
@@ -172,6 +184,16 @@ class _Api:
             return True
         normalised = normalise_peer(host)
         return normalised is not None and normalised in self._trusted
+
+
+def _has_running_loop() -> bool:
+    # A test driver may step the coroutine without an event loop; then there is nothing to
+    # keep free and the handler simply runs inline.
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 async def _read_body(receive: Receive, keep_limit: int) -> tuple[bytes | None, bool]:

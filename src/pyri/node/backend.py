@@ -13,7 +13,7 @@ import os
 import platform
 import resource
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Final, Protocol
@@ -49,6 +49,12 @@ from pyri.storage.engine import KVEngine, ReadView
 
 _VERDICT_CACHE_SIZE: Final = 200_000
 _TIP_CACHE_SIZE: Final = 1024
+# IRI's --max-depth and --max-analyzed-transactions defaults (iri-api-reference §4.16).
+MAX_DEPTH: Final = 15
+MAX_ANALYZED_TRANSACTIONS: Final = 20_000
+_INCONSISTENT: Final = (
+    "tails are not consistent (would lead to inconsistent ledger state or below max depth)"
+)
 
 
 class Submitter(Protocol):
@@ -260,18 +266,19 @@ class StoreBackend:
             ]
 
     def check_consistency(self, tails: Sequence[str]) -> Consistency:
+        """iri-api-reference §4.16: tail by tail, in order, missing or not-a-tail is a 400 and
+        unsolid or an invalid bundle is ``false``; then the shared walk, below max depth
+        included."""
         with self._engine.read() as view:
-            reader = self._reader(view)
+            reader = MemoReader(self._reader(view))
             status = read_status(view)
             for tail_hash in tails:
-                tx = reader.transaction(tail_hash)
-                if tx is None:
-                    raise TransactionMissing(tail_hash)
-                if tx.current_index != 0:
-                    raise NotATail(tail_hash)
-            for tail_hash in tails:
                 tail = reader.transaction(tail_hash)
-                if tail is None or not reader.is_solid(tail_hash):
+                if tail is None:
+                    raise TransactionMissing(tail_hash)
+                if tail.current_index != 0:
+                    raise NotATail(tail_hash)
+                if not _is_solid(reader, tail_hash):
                     return Consistency(
                         False, f"tails are not solid (missing a referenced tx): {tail_hash}"
                     )
@@ -287,8 +294,11 @@ class StoreBackend:
                     return Consistency(
                         False, f"tails are not consistent (bundle is invalid): {tail_hash}"
                     )
+            lowest_allowed = status.solid_index - MAX_DEPTH
+            if any(below_max_depth(reader, tail_hash, lowest_allowed) for tail_hash in tails):
+                return Consistency(False, _INCONSISTENT)
             result = tails_consistent(
-                MemoReader(reader),
+                reader,
                 tails,
                 latest_index=status.solid_index,
                 balances=lambda wanted: confirmed_balances(view, wanted),
@@ -296,10 +306,7 @@ class StoreBackend:
         self._remember(dict(result.verdicts_to_cache))
         if isinstance(result, TipsDiff):
             return Consistency(True, "")
-        return Consistency(
-            False,
-            "tails are not consistent (would lead to inconsistent ledger state or below max depth)",
-        )
+        return Consistency(False, _INCONSISTENT)
 
     def tips(self) -> list[str]:
         with self._engine.read() as view:
@@ -318,6 +325,43 @@ class StoreBackend:
 
     def broadcast_transactions(self, trytes: Sequence[str]) -> None:
         self._submitter.broadcast(trytes)
+
+
+def below_max_depth(reader: MemoReader, tail_hash: str, lowest_allowed: int) -> bool:
+    """IRI's below-max-depth test (§4.16, §7.10). A confirmed tail at or above
+    ``lowest_allowed`` passes at once. Otherwise the unconfirmed past is walked: a transaction
+    confirmed below ``lowest_allowed`` - or a solid entry point, which counts as confirmed at its
+    own index (0 when it is not stored, like the null hash) - fails it, and so does having to
+    look at 20,000 transactions."""
+    meta = reader.meta(tail_hash)
+    if (meta.snapshot_index if meta is not None else 0) >= lowest_allowed:
+        return False
+    queue = deque([tail_hash])
+    analyzed: set[str] = set()
+    while queue:
+        if len(analyzed) == MAX_ANALYZED_TRANSACTIONS:
+            return True
+        tx_hash = queue.popleft()
+        if tx_hash in analyzed:
+            continue
+        analyzed.add(tx_hash)
+        meta = reader.meta(tx_hash)
+        index = meta.snapshot_index if meta is not None else 0
+        if (index != 0 or reader.is_solid_entry_point(tx_hash)) and index < lowest_allowed:
+            return True
+        if index == 0:
+            tx = reader.transaction(tx_hash)
+            if tx is not None:
+                queue.append(tx.trunk_transaction)
+                queue.append(tx.branch_transaction)
+    return False
+
+
+def _is_solid(reader: MemoReader, tx_hash: str) -> bool:
+    if reader.is_solid_entry_point(tx_hash):
+        return True
+    meta = reader.meta(tx_hash)
+    return meta is not None and meta.solid
 
 
 def _total_memory() -> int:

@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import secrets
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -139,6 +140,10 @@ def run(config: NodeConfig) -> int:
     """Start the writer process, wait until its ledger is ready, then serve the API until
     SIGINT/SIGTERM, and stop the writer cleanly."""
     _setup_logging()
+    problem = _port_problem(_bind_address(config.api_host), config.port)
+    if problem is not None:
+        print(f"pyri run: {problem}", file=sys.stderr)
+        return 1
     socket_dir = Path(tempfile.mkdtemp(prefix="pyri-"))
     socket_path = socket_dir / "writer.sock"
     key = secrets.token_bytes(32)
@@ -178,6 +183,20 @@ def run(config: NodeConfig) -> int:
         with contextlib.suppress(OSError):
             socket_dir.rmdir()
     return 0 if process.exitcode == 0 else 1
+
+
+def _port_problem(address: str, port: int) -> str | None:
+    """Why the API cannot listen on ``address:port``, or None. Checked before anything starts,
+    so that a taken port is one clear line instead of a server's traceback."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((address, port))
+        except OSError as error:
+            shown = f"[{address}]" if family == socket.AF_INET6 else address
+            return f"cannot listen on {shown}:{port}: {error.strerror or error}"
+    return None
 
 
 def _setup_logging() -> None:
