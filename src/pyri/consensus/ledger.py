@@ -313,9 +313,12 @@ class Ledger:
             hashes = reader.find_by_address(self._coordinator.address)
             self.note(tx for tx in map(reader.transaction, hashes) if tx is not None)
 
-    def process(self) -> list[AppliedMilestone]:
+    def process(
+        self, on_applied: Callable[[AppliedMilestone], None] | None = None
+    ) -> list[AppliedMilestone]:
         """Validate candidates above the latest solid milestone, then apply milestones in
-        index order while the next one is recorded and solid."""
+        index order while the next one is recorded and solid. ``on_applied`` hears of each
+        one as soon as it is committed (a long catch-up is reported as it goes)."""
         self._validate_candidates()
         applied: list[AppliedMilestone] = []
         while True:
@@ -323,6 +326,8 @@ class Ledger:
             if result is None:
                 return applied
             applied.append(result)
+            if on_applied is not None:
+                on_applied(result)
 
     # --- validation -------------------------------------------------------------------------
 

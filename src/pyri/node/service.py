@@ -12,6 +12,8 @@ before anything else happens.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
 import logging
 import multiprocessing
 import os
@@ -23,7 +25,7 @@ import tempfile
 import threading
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Final
+from typing import IO, Final
 
 from pyri.api.config import ApiConfig
 from pyri.consensus.ledger import Ledger, LedgerError, initialize
@@ -106,9 +108,10 @@ def _clear_in_use(engine: KVEngine) -> None:
         batch.delete(schema.NODE_META, schema.META_DB_IN_USE)
 
 
-def open_node(config: NodeConfig) -> tuple[KVEngine, Tangle, Ledger, bool]:
+def open_node(config: NodeConfig) -> tuple[KVEngine, Tangle, Ledger, IO[str]]:
     """Open the database, start the ledger from the snapshot, recover after a crash."""
     config.db_path.mkdir(parents=True, exist_ok=True)
+    lock = _lock_database(config.db_path)
     engine = open_engine(config.db_path)
     coordinator = config.coordinator
     crashed = _mark_in_use(engine)
@@ -129,7 +132,19 @@ def open_node(config: NodeConfig) -> tuple[KVEngine, Tangle, Ledger, bool]:
             )
         _LOG.warning("ledger verified at milestone %d", ledger.status().solid_index)
     ledger.rescan()
-    return engine, tangle, ledger, crashed
+    return engine, tangle, ledger, lock
+
+
+def _lock_database(path: Path) -> IO[str]:
+    """Make this process the database's only writer while the returned file stays open (LMDB
+    itself would let a second node write the same files)."""
+    handle = (path / "pyri.lock").open("a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise LedgerError(f"the database at {path} is in use by another pyri process") from None
+    return handle
 
 
 def _bind_address(host: str) -> str:
@@ -144,8 +159,10 @@ def run(config: NodeConfig) -> int:
     if problem is not None:
         print(f"pyri run: {problem}", file=sys.stderr)
         return 1
-    socket_dir = Path(tempfile.mkdtemp(prefix="pyri-"))
-    socket_path = socket_dir / "writer.sock"
+    # One socket name per database: a run killed with SIGKILL leaves its socket behind, and the
+    # next run on the same database replaces it instead of leaving litter.
+    digest = hashlib.sha1(str(config.db_path.resolve()).encode()).hexdigest()[:16]
+    socket_path = Path(tempfile.gettempdir()) / f"pyri-writer-{digest}.sock"
     key = secrets.token_bytes(32)
     # The writer is a spawned process, not a thread: the API workers are forked from this
     # process, and LMDB must not be open in a process that forks.
@@ -181,7 +198,7 @@ def run(config: NodeConfig) -> int:
         if process.is_alive():
             process.terminate()
         with contextlib.suppress(OSError):
-            socket_dir.rmdir()
+            socket_path.unlink()
     return 0 if process.exitcode == 0 else 1
 
 
@@ -217,7 +234,7 @@ def _writer_main(config_json: str, socket_path: str, key: bytes, control: Connec
     signal.signal(signal.SIGTERM, on_signal)
     config = NodeConfig.from_json(config_json)
     try:
-        engine, tangle, ledger, _ = open_node(config)
+        engine, tangle, ledger, lock = open_node(config)
     except PyriError as error:
         control.send(("error", str(error)))
         return
@@ -248,6 +265,7 @@ def _writer_main(config_json: str, socket_path: str, key: bytes, control: Connec
         server.close()
         _clear_in_use(engine)
         engine.close()
+        lock.close()
         _LOG.info("database closed cleanly")
 
 

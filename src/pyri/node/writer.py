@@ -106,8 +106,7 @@ class Writer:
         self.process()
 
     def process(self) -> None:
-        for applied in self._ledger.process():
-            self._on_applied(applied)
+        self._ledger.process(self._on_applied)
 
     def start(self) -> None:
         """Run milestone processing in the background as well (retries after failures)."""
