@@ -172,43 +172,35 @@ class LmdbEngine:
         return self._env.info()["map_size"]
 
     def read(self) -> LmdbReadView:
+        ident, txn = self._begin_read()
+        return LmdbReadView(self, txn, ident)
+
+    def _begin_read(self) -> tuple[int, lmdb.Transaction[bytes]]:
+        """A read transaction, registered with the remap gate (the caller leaves the gate when
+        it ends the transaction)."""
         self._check_open()
         for _ in range(_OPEN_ATTEMPTS):
             ident = self._gate.enter()
             try:
-                txn = self._env.begin(buffers=False)
+                return ident, self._env.begin(buffers=False)
             except lmdb.MapResizedError:
                 self._gate.leave(ident)
                 self._adopt_map_size()
-                continue
             except lmdb.Error as error:
                 self._gate.leave(ident)
                 raise StorageError(f"cannot open a read view on {self._path!r}: {error}") from error
-            return LmdbReadView(self, txn, ident)
         raise StorageError(f"cannot open a read view on {self._path!r}: the map keeps growing")
 
     def get_many(self, items: Sequence[tuple[str, bytes]]) -> list[bytes | None]:
-        self._check_open()
         dbs = [self._db(bucket) for bucket, _ in items]
-        for _ in range(_OPEN_ATTEMPTS):
-            ident = self._gate.enter()
-            try:
-                txn = self._env.begin(buffers=False)
-            except lmdb.MapResizedError:
-                self._gate.leave(ident)
-                self._adopt_map_size()
-                continue
-            except lmdb.Error as error:
-                self._gate.leave(ident)
-                raise StorageError(f"cannot open a read view on {self._path!r}: {error}") from error
-            try:
-                return [txn.get(key, db=db) for (_, key), db in zip(items, dbs, strict=True)]
-            except lmdb.Error as error:
-                raise StorageError(f"cannot read from {self._path!r}: {error}") from error
-            finally:
-                txn.abort()
-                self._gate.leave(ident)
-        raise StorageError(f"cannot open a read view on {self._path!r}: the map keeps growing")
+        ident, txn = self._begin_read()
+        try:
+            return [txn.get(key, db=db) for (_, key), db in zip(items, dbs, strict=True)]
+        except lmdb.Error as error:
+            raise StorageError(f"cannot read from {self._path!r}: {error}") from error
+        finally:
+            txn.abort()
+            self._gate.leave(ident)
 
     def write(self) -> LmdbWriteBatch:
         self._check_open()
