@@ -103,11 +103,13 @@ class MilestoneProblem:
 
 @dataclass(frozen=True, slots=True)
 class LedgerSnapshot:
-    """Balances, index and hash taken from one read view."""
+    """Balances, index and hash taken from one read view; ``record`` is the stored latest
+    solid milestone record they belong to (empty when not read)."""
 
     index: int
     hash: str
     balances: tuple[int, ...]
+    record: bytes = b""
 
 
 def _decode_i64(data: bytes | None, default: int = 0) -> int:
@@ -178,7 +180,9 @@ def quick_ledger_snapshot(engine: KVEngine, addresses: Sequence[str]) -> LedgerS
         address: 0 if value is None else schema.decode_balance(value)
         for address, value in zip(unique, values[1:], strict=True)
     }
-    return LedgerSnapshot(index, milestone_hash, tuple(found[a] for a in addresses))
+    return LedgerSnapshot(
+        index, milestone_hash, tuple(found[a] for a in addresses), record=values[0]
+    )
 
 
 @lru_cache(maxsize=64)

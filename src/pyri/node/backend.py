@@ -49,6 +49,8 @@ from pyri.storage.engine import KVEngine, ReadView
 
 _VERDICT_CACHE_SIZE: Final = 200_000
 _TIP_CACHE_SIZE: Final = 1024
+_ANSWER_CACHE_SIZE: Final = 4096
+_SOLID_RECORD: Final = ((schema.NODE_META, schema.META_LATEST_SOLID_MILESTONE),)
 # IRI's --max-depth and --max-analyzed-transactions defaults (iri-api-reference §4.16).
 MAX_DEPTH: Final = 15
 MAX_ANALYZED_TRANSACTIONS: Final = 20_000
@@ -110,6 +112,7 @@ class StoreBackend:
         self._db_file = None if db_path is None else db_path / "data.mdb"
         self._verdicts: OrderedDict[str, BundleVerdict] = OrderedDict()
         self._transactions = TransactionCache()
+        self._answers: OrderedDict[tuple[str, ...], tuple[bytes, Balances]] = OrderedDict()
         self._tip_diffs: OrderedDict[tuple[tuple[str, ...], int, str], Mapping[str, int]] = (
             OrderedDict()
         )
@@ -178,8 +181,21 @@ class StoreBackend:
     # --- balances ----------------------------------------------------------------------------
 
     def balances(self, addresses: Sequence[str]) -> Balances:
+        # The ledger changes only when a milestone is applied, and then the latest solid
+        # milestone record changes with it: an answer for the same addresses under the same
+        # record is still right. Wallets poll the same addresses; each poll is then one read.
+        key = tuple(addresses)
+        cached = self._answers.get(key)
+        if cached is not None:
+            record = self._engine.get_many(_SOLID_RECORD)[0]
+            if record == cached[0]:
+                return cached[1]
         snapshot = quick_ledger_snapshot(self._engine, addresses)
-        return Balances(snapshot.balances, snapshot.index, snapshot.hash)
+        answer = Balances(snapshot.balances, snapshot.index, snapshot.hash)
+        self._answers[key] = (snapshot.record, answer)
+        if len(self._answers) > _ANSWER_CACHE_SIZE:
+            self._answers.popitem(last=False)
+        return answer
 
     def balances_through_tips(self, addresses: Sequence[str], tips: Sequence[str]) -> Balances:
         with self._engine.read() as view:
