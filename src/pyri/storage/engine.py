@@ -168,6 +168,24 @@ def check_buckets(buckets: tuple[str, ...]) -> None:
             raise StorageError(f"bucket name must be printable ASCII, got {name!r}")
 
 
+class Closing:
+    """``with`` support for an object whose end is ``close()`` (engines and read views)."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
 class WriterLock:
     """The one-batch-at-a-time lock of an engine.
 

@@ -21,6 +21,7 @@ from typing import Final, Self
 import lmdb
 
 from pyri.storage.engine import (
+    Closing,
     StorageError,
     WriterLock,
     check_buckets,
@@ -98,7 +99,7 @@ class _RemapGate:
                 self._cond.notify_all()
 
 
-class LmdbEngine:
+class LmdbEngine(Closing):
     """A ``KVEngine`` over LMDB. ``map_size`` is the initial map; it doubles whenever a batch
     does not fit. ``readonly=True`` opens an existing database for reading only."""
 
@@ -218,17 +219,6 @@ class LmdbEngine:
             self._closed = True
             self._env.close()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
     def _check_open(self) -> None:
         if self._closed:
             raise StorageError(f"LMDB database {self._path!r} is closed")
@@ -258,7 +248,7 @@ class LmdbEngine:
         raise StorageError(f"cannot begin a write on {self._path!r}: the map keeps growing")
 
 
-class LmdbReadView:
+class LmdbReadView(Closing):
     """An LMDB read transaction (see ``ReadView``)."""
 
     def __init__(self, engine: LmdbEngine, txn: lmdb.Transaction[bytes], ident: int) -> None:
@@ -321,17 +311,6 @@ class LmdbReadView:
         # than weakref.finalize: a finalizer costs more than the rest of a short read.)
         with contextlib.suppress(Exception):
             self.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _walk(

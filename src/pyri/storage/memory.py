@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Self
 
 from pyri.storage.engine import (
+    Closing,
     StorageError,
     WriterLock,
     check_buckets,
@@ -56,7 +57,7 @@ class _Bucket:
             self._sorted = None
 
 
-class MemoryEngine:
+class MemoryEngine(Closing):
     """A ``KVEngine`` held in process memory; everything is lost when it is dropped."""
 
     def __init__(self, buckets: Iterable[str]) -> None:
@@ -94,17 +95,6 @@ class MemoryEngine:
     def close(self) -> None:
         self._closed = True
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
-
     def _check_open(self) -> None:
         if self._closed:
             raise StorageError("the memory engine is closed")
@@ -131,7 +121,7 @@ class MemoryEngine:
                 bucket.apply(bucket_changes)
 
 
-class MemoryReadView:
+class MemoryReadView(Closing):
     """A snapshot of a MemoryEngine (see ``ReadView``)."""
 
     def __init__(self, engine: MemoryEngine, snapshot: dict[str, _Bucket]) -> None:
@@ -186,17 +176,6 @@ class MemoryReadView:
         if self._snapshot is not None:
             snapshot, self._snapshot = self._snapshot, None
             self._engine._release(snapshot)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 class MemoryWriteBatch:
