@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import os
 import tempfile
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -82,9 +81,7 @@ def assert_real_ledger(
 
 @needs_data
 def test_v1_3_mainnet_colon_file() -> None:
-    started = time.perf_counter()
     state = read_global_snapshot(V13_TXT, index=151_000, timestamp=1_502_226_000)
-    elapsed = time.perf_counter() - started
     assert_real_ledger(
         state,
         22_245,
@@ -101,7 +98,6 @@ def test_v1_3_mainnet_colon_file() -> None:
     assert (state.hash, state.index, state.timestamp) == (NULL_HASH, 151_000, 1_502_226_000)
     assert state.solid_entry_points == {NULL_HASH: 151_000}
     assert state.seen_milestones == {}
-    assert elapsed < 1.0, f"reading the mainnet file took {elapsed:.3f} s"
 
 
 @needs_data
@@ -142,7 +138,6 @@ def test_python_regression_file_sums_to_the_supply() -> None:
 
 @needs_data
 def test_v1_3_signature_verifies_with_kerl_fragments() -> None:
-    started = time.perf_counter()
     assert verify_snapshot_signature(
         V13_TXT,
         V13_SIG,
@@ -151,8 +146,6 @@ def test_v1_3_signature_verifies_with_kerl_fragments() -> None:
         index=0,
         mode=SpongeMode.KERL,
     )
-    elapsed = time.perf_counter() - started
-    assert elapsed < 5.0, f"verifying took {elapsed:.3f} s"
     # Without a Merkle line, depth and index play no part (v1.3 checked the address directly).
     assert verify_snapshot_signature(
         V13_TXT,

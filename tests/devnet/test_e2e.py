@@ -255,7 +255,6 @@ def test_devnet_end_to_end(tmp_path: Path) -> None:
         f"{len(replay.confirmed)} tails confirmed, {time.monotonic() - started:.1f} s"
     )
     node.stop()
-    assert time.monotonic() - started < 90
 
 
 def _read_until(process: subprocess.Popen[str], pattern: str, lines: list[str]) -> None:
