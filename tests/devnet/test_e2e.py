@@ -9,6 +9,7 @@ Skipped, saying so, when ``pyri run`` is not available (``pyri run --help`` fail
 
 from __future__ import annotations
 
+import contextlib
 import random
 import re
 import signal
@@ -17,7 +18,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,11 @@ class Node:
         code = self.process.stop()
         assert code == 0, f"node exited with {code}:\n{self.process.tail()}"
 
+    def ensure_stopped(self) -> None:
+        """For teardown: stop the node if a failed assertion left it running."""
+        if self.process is not None and self.process.exited() is None:
+            self.process.stop()
+
     def solid_index(self) -> int:
         return self.client.node_info().latest_solid_milestone_index
 
@@ -133,13 +139,24 @@ def _wait_for(node: Node, index: int, workers: list[Worker], timeout: float = 40
     raise AssertionError(f"milestone {index} not applied within {timeout} s")
 
 
-def test_devnet_end_to_end(tmp_path: Path) -> None:
+@pytest.fixture
+def teardown() -> Iterator[list[Callable[[], object]]]:
+    """Actions run after the test whatever happened (no node outlives a failed assertion)."""
+    actions: list[Callable[[], object]] = []
+    yield actions
+    for action in reversed(actions):
+        with contextlib.suppress(Exception):
+            action()
+
+
+def test_devnet_end_to_end(tmp_path: Path, teardown: list[Callable[[], object]]) -> None:
     started = time.monotonic()
     port = _free_port()
     config, _ = init_devnet(
         tmp_path, tree=TreeSpec(7, 1, SpongeMode.CURLP27), mwm=MWM, port=port, progress=False
     )
     node = Node(config, port)
+    teardown.append(node.ensure_stopped)
     node.start()
     keys = CoordinatorKeys.open(
         config.coordinator_dir / "tree", seed_file(config.coordinator_dir / "seed")
@@ -162,6 +179,7 @@ def test_devnet_end_to_end(tmp_path: Path) -> None:
     )
     spammer = Spammer(node.client, wallet, spam_settings, rng=random.Random(2026))
     workers = [Worker(coordinate), Worker(spammer.run)]
+    teardown.append(lambda: [worker.stop() for worker in workers])
 
     # Phase 1, then the node restarts under the running coordinator and workload.
     _wait_for(node, PHASES[0], workers)
