@@ -35,6 +35,7 @@ from pyri.devnet.seeds import seed_file
 from pyri.devnet.spam import MESSAGE_ADDRESS, Spammer, SpamSettings
 from pyri.model.bundle import SUPPLY
 from tests.devnet.replay import Replay
+from tests.e2e.node import free_port
 
 LOOPBACK = "127.0.0.1"
 MWM = 2
@@ -51,13 +52,6 @@ def _pyri_run_available() -> bool:
 pytestmark = pytest.mark.skipif(
     not _pyri_run_available(), reason="pyri run is not available yet (pyri run --help fails)"
 )
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((LOOPBACK, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Node:
@@ -151,7 +145,7 @@ def teardown() -> Iterator[list[Callable[[], object]]]:
 
 def test_devnet_end_to_end(tmp_path: Path, teardown: list[Callable[[], object]]) -> None:
     started = time.monotonic()
-    port = _free_port()
+    port = free_port()
     config, _ = init_devnet(
         tmp_path, tree=TreeSpec(7, 1, SpongeMode.CURLP27), mwm=MWM, port=port, progress=False
     )
@@ -287,7 +281,7 @@ def _read_until(process: subprocess.Popen[str], pattern: str, lines: list[str]) 
 
 
 def test_pyri_devnet_command_stops_on_ctrl_c_and_continues(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     init_devnet(tmp_path, tree=TreeSpec(6, 1, SpongeMode.CURLP27), mwm=MWM, progress=False)
     command = [sys.executable, "-m", "pyri.cli", "devnet", "--dir", str(tmp_path)]
     command += ["--port", str(port), "--interval", "0.3", "--rate", "4"]

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from pyri.consensus.validation import check_transaction
+from pyri.consensus.view import is_solid
 from pyri.errors import TrinaryError
 from pyri.model.bundle import BundleVerdict
 from pyri.model.transaction import Transaction, parse_batch, parse_stored
@@ -171,10 +172,7 @@ class StoreReader:
         return self._view.get(schema.SOLID_ENTRY_POINTS, self.key(tx_hash)) is not None
 
     def is_solid(self, tx_hash: str) -> bool:
-        if self.is_solid_entry_point(tx_hash):
-            return True
-        meta = self.meta(tx_hash)
-        return meta is not None and meta.solid
+        return is_solid(self, tx_hash)
 
     def cached_verdict(self, tail_hash: str) -> BundleVerdict | None:
         data = self._view.get(schema.BUNDLE_VERDICTS, self.key(tail_hash))

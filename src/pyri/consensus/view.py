@@ -34,6 +34,15 @@ class TangleReader(Protocol):
         ...
 
 
+def is_solid(reader: TangleReader, tx_hash: str) -> bool:
+    """IRI's solidity (§3.6) as the store records it: a solid entry point, or a stored
+    transaction flagged solid."""
+    if reader.is_solid_entry_point(tx_hash):
+        return True
+    meta = reader.meta(tx_hash)
+    return meta is not None and meta.solid
+
+
 class MemoReader:
     """A ``TangleReader`` that remembers every answer of the reader it wraps.
 

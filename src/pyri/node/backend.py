@@ -41,7 +41,7 @@ from pyri.consensus.ledger import (
 from pyri.consensus.ledger_view import TipNotFound as TipMissing
 from pyri.consensus.ledger_view import TipsDiff, tails_consistent, tips_diff
 from pyri.consensus.tangle import StoreReader, TangleConfig, TransactionCache
-from pyri.consensus.view import MemoReader
+from pyri.consensus.view import MemoReader, is_solid
 from pyri.model.bundle import BundleVerdict, validate_from_tail
 from pyri.node.writer import Rejection
 from pyri.storage import schema
@@ -294,7 +294,7 @@ class StoreBackend:
                     raise TransactionMissing(tail_hash)
                 if tail.current_index != 0:
                     raise NotATail(tail_hash)
-                if not _is_solid(reader, tail_hash):
+                if not is_solid(reader, tail_hash):
                     return Consistency(
                         False, f"tails are not solid (missing a referenced tx): {tail_hash}"
                     )
@@ -371,13 +371,6 @@ def below_max_depth(reader: MemoReader, tail_hash: str, lowest_allowed: int) -> 
                 queue.append(tx.trunk_transaction)
                 queue.append(tx.branch_transaction)
     return False
-
-
-def _is_solid(reader: MemoReader, tx_hash: str) -> bool:
-    if reader.is_solid_entry_point(tx_hash):
-        return True
-    meta = reader.meta(tx_hash)
-    return meta is not None and meta.solid
 
 
 def _total_memory() -> int:

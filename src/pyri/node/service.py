@@ -311,11 +311,9 @@ def _serve_granian(config: NodeConfig) -> None:
         log_enabled=False,
         backlog=2048,
     )
-    # Granian stops its workers on SIGINT/SIGTERM and returns; the node then shuts down.
-    stopping = threading.Event()
 
+    # Granian stops its workers on SIGINT/SIGTERM and returns; the node then shuts down.
     def on_signal(signum: int, frame: object) -> None:
-        stopping.set()
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_signal)
