@@ -25,6 +25,7 @@ import numpy as np  # noqa: E402
 from pyri.consensus.tangle import IngestStatus, Tangle, TangleConfig  # noqa: E402
 from pyri.crypto.curl import curl_hash_batch  # noqa: E402
 from pyri.storage import open_engine  # noqa: E402
+from pyri.storage.value_log import FILE_NAME  # noqa: E402
 from pyri.trinary import (  # noqa: E402
     ALPHABET,
     NULL_HASH,
@@ -64,8 +65,9 @@ def make_tangle(rng: np.random.Generator) -> list[list[str]]:
 
 
 def _pages_in_use(path: Path) -> int:
-    """Bytes in the B-tree pages of every bucket (the data file also holds free pages that
-    LMDB reuses, so its size overstates what the data takes)."""
+    """Bytes in the B-tree pages of every bucket plus the value log that holds the
+    transactions (the data file also holds free pages that LMDB reuses, so its size overstates
+    what the data takes)."""
     import lmdb
 
     from pyri.storage.schema import BUCKETS
@@ -78,7 +80,7 @@ def _pages_in_use(path: Path) -> int:
             pages = stat["branch_pages"] + stat["leaf_pages"] + stat["overflow_pages"]
             total += pages * stat["psize"]
     env.close()
-    return total
+    return total + (path / FILE_NAME).stat().st_size
 
 
 def main() -> None:
@@ -106,7 +108,10 @@ def main() -> None:
             solid = sum(reader.is_solid(h) for h in reader.tips()[:100])
         engine.close()
         bytes_used = _pages_in_use(Path(directory) / "db")
-        file_bytes = (Path(directory) / "db" / "data.mdb").stat().st_blocks * 512
+        file_bytes = sum(
+            (Path(directory) / "db" / name).stat().st_blocks * 512
+            for name in ("data.mdb", FILE_NAME)
+        )
     assert accepted == count and stored == count, (accepted, stored)
     ingest_rate = count / elapsed
     figures = {

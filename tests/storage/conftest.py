@@ -17,7 +17,7 @@ SMALL_MAP = 1 << 20
 EngineFactory = Callable[[], KVEngine]
 
 
-@pytest.fixture(params=["memory", "lmdb"])
+@pytest.fixture(params=["memory", "lmdb", "lmdb-value-log"])
 def make_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EngineFactory]:
     """A factory of fresh, empty engines of one kind; every engine is closed afterwards."""
     engines: list[KVEngine] = []
@@ -27,8 +27,15 @@ def make_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engi
         engine: KVEngine
         if request.param == "memory":
             engine = MemoryEngine(BUCKETS)
-        else:
+        elif request.param == "lmdb":
             engine = LmdbEngine(tmp_path / f"db{next(counter)}", BUCKETS, map_size=SMALL_MAP)
+        else:  # the same contract with one bucket's values kept in the value log
+            engine = LmdbEngine(
+                tmp_path / f"db{next(counter)}",
+                BUCKETS,
+                map_size=SMALL_MAP,
+                log_buckets=[BUCKETS[1]],
+            )
         engines.append(engine)
         return engine
 

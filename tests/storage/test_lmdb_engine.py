@@ -165,11 +165,13 @@ WRITER = """
 import sys
 from pyri.storage import LmdbEngine
 path, batch_number, per_batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-engine = LmdbEngine(path, ["alpha", "beta"], map_size=1 << 18)
+engine = LmdbEngine(path, ["alpha", "beta"], map_size=1 << 18, log_buckets=["beta"])
 while True:
     with engine.write() as batch:
         for item in range(per_batch):
-            batch.put("alpha", b"%08d:%05d" % (batch_number, item), bytes(200))
+            key = b"%08d:%05d" % (batch_number, item)
+            batch.put("alpha", key, bytes(200))
+            batch.put("beta", key, key * 40)
     print(batch_number, flush=True)
     batch_number += 1
 """
@@ -179,7 +181,10 @@ PER_BATCH = 300
 def committed_batches(path: Path) -> list[int]:
     """The batch numbers present, after checking that each is whole."""
     counts: dict[int, int] = {}
-    with LmdbEngine(path, BUCKETS) as engine, engine.read() as view:
+    with LmdbEngine(path, BUCKETS, log_buckets=["beta"]) as engine, engine.read() as view:
+        # Every value the value log holds for a committed key is whole.
+        assert all(value == key * 40 for key, value in view.iterate("beta"))
+        assert view.count("beta") == view.count("alpha")
         for key, _ in view.iterate("alpha"):
             number = int(key.split(b":")[0])
             counts[number] = counts.get(number, 0) + 1

@@ -33,7 +33,7 @@ from pyri.consensus.validation import check_transaction
 from pyri.consensus.view import is_solid
 from pyri.errors import TrinaryError
 from pyri.model.bundle import BundleVerdict
-from pyri.model.transaction import Transaction, parse_batch, parse_stored
+from pyri.model.transaction import ParsedBatch, Transaction, parse_batch_matrices, parse_stored
 from pyri.storage import schema
 from pyri.storage.engine import KVEngine, ReadView
 from pyri.storage.schema import HashKey, TxMeta
@@ -120,6 +120,10 @@ class StoreReader:
         wanted = [h for h in dict.fromkeys(hashes) if h not in self._keys]
         if wanted:
             self._keys.update(zip(wanted, schema.hash_keys(wanted), strict=True))
+
+    def adopt_keys(self, pairs: Iterable[tuple[str, HashKey]]) -> None:
+        """Take (hash, key) pairs the caller has packed already."""
+        self._keys.update(pairs)
 
     def primed_keys(self) -> dict[str, HashKey]:
         return self._keys
@@ -221,6 +225,8 @@ class _Pending:
     missing_removed: set[str] = field(default_factory=set)
     # Only a transaction that was referenced before it arrived can have stored approvers.
     was_missing: set[str] = field(default_factory=set)
+    # new transaction -> its entry in the batch's PackedTransactions
+    rows: dict[str, int] = field(default_factory=dict)
 
 
 class Tangle:
@@ -258,10 +264,16 @@ class Tangle:
         """Parse, validate and store a batch of transaction trytes; one result per item, in
         order: ACCEPTED (newly stored), KNOWN (already stored, a solid entry point, or earlier
         in this batch) or REJECTED with the reason."""
-        return self.ingest_parsed(parse_batch(items))
+        batch = parse_batch_matrices(items)
+        return self.ingest_parsed(batch.items, batch)
 
-    def ingest_parsed(self, parsed: Sequence[Transaction | TrinaryError]) -> list[IngestResult]:
-        """``ingest`` for a batch the caller has parsed (and hashed) already."""
+    def ingest_parsed(
+        self,
+        parsed: Sequence[Transaction | TrinaryError],
+        source: ParsedBatch | None = None,
+    ) -> list[IngestResult]:
+        """``ingest`` for a batch the caller has parsed (and hashed) already. ``source``, the
+        ParsedBatch the transactions come from, lets their fields be packed from its trits."""
         now_ms = int(self._clock() * 1000)
         results: list[IngestResult | None] = [None] * len(parsed)
         candidates: list[tuple[int, Transaction]] = []
@@ -284,22 +296,27 @@ class Tangle:
                 )
             else:
                 candidates.append((position, item))
-        stored = self.store([tx for _, tx in candidates], now_ms=now_ms)
+        stored = self.store([tx for _, tx in candidates], now_ms=now_ms, source=source)
         for (position, _), result in zip(candidates, stored, strict=True):
             results[position] = result
         return [result for result in results if result is not None]
 
     def store(
-        self, transactions: Sequence[Transaction], now_ms: int | None = None
+        self,
+        transactions: Sequence[Transaction],
+        now_ms: int | None = None,
+        source: ParsedBatch | None = None,
     ) -> list[IngestResult]:
-        """Store already validated transactions in one atomic write."""
+        """Store already validated transactions in one atomic write (``source`` as for
+        ``ingest_parsed``)."""
         arrival = int(self._clock() * 1000) if now_ms is None else now_ms
+        packed = _pack(transactions, source)
         with self._write_lock:
             with self._engine.read() as view:
                 reader = StoreReader(view, self.config, self.cache)
-                pending, results = self._plan(reader, transactions, arrival)
+                pending, results = self._plan(reader, transactions, arrival, packed)
             if pending.new or pending.metas:
-                self._commit(pending, reader)
+                self._commit(pending, reader, packed)
                 for tx in pending.new.values():
                     self.cache.put(tx)
         return results
@@ -307,23 +324,24 @@ class Tangle:
     # --- planning -------------------------------------------------------------------------
 
     def _plan(
-        self, reader: StoreReader, transactions: Sequence[Transaction], arrival_ms: int
+        self,
+        reader: StoreReader,
+        transactions: Sequence[Transaction],
+        arrival_ms: int,
+        packed: schema.PackedTransactions,
     ) -> tuple[_Pending, list[IngestResult]]:
         pending = _Pending()
         results: list[IngestResult] = []
         config = self.config
-        reader.prime(
-            value
-            for tx in transactions
-            for value in (
-                tx.hash,
-                tx.trunk_transaction,
-                tx.branch_transaction,
-                tx.address,
-                tx.bundle,
-            )
-        )
-        for tx in transactions:
+        for values, keys in (
+            ([tx.hash for tx in transactions], packed.hashes),
+            ([tx.trunk_transaction for tx in transactions], packed.trunks),
+            ([tx.branch_transaction for tx in transactions], packed.branches),
+            ([tx.address for tx in transactions], packed.addresses),
+            ([tx.bundle for tx in transactions], packed.bundles),
+        ):
+            reader.adopt_keys(zip(values, keys, strict=True))
+        for row, tx in enumerate(transactions):
             if (
                 tx.hash in pending.new
                 or config.is_solid_entry_point(tx.hash)
@@ -332,6 +350,7 @@ class Tangle:
                 results.append(IngestResult(IngestStatus.KNOWN, tx.hash, transaction=tx))
                 continue
             pending.new[tx.hash] = tx
+            pending.rows[tx.hash] = row
             pending.metas[tx.hash] = TxMeta(arrival_ms=arrival_ms)
             results.append(IngestResult(IngestStatus.ACCEPTED, tx.hash, transaction=tx))
         if not pending.new:
@@ -417,14 +436,15 @@ class Tangle:
 
     # --- writing ----------------------------------------------------------------------------
 
-    def _commit(self, pending: _Pending, reader: StoreReader) -> None:
-        new = list(pending.new.values())
+    def _commit(
+        self, pending: _Pending, reader: StoreReader, packed: schema.PackedTransactions
+    ) -> None:
+        rows = list(pending.rows.values())
         # Every hash below was primed in _plan; plain dict indexing is the cheapest lookup.
         reader.prime(pending.metas)
         key = reader.primed_keys().__getitem__
-        tag_keys = schema.tag_keys([value for tx in new for value in (tx.tag, tx.obsolete_tag)])
-        records = schema.encode_transaction_trytes([tx.trytes for tx in new])
-        hashes = [key(tx.hash) for tx in new]
+        records = [packed.records[row] for row in rows]
+        hashes = [packed.hashes[row] for row in rows]
         approvees: list[bytes] = []
         approvers: list[HashKey] = []
         for approvee, their_approvers in pending.new_approvers.items():
@@ -435,10 +455,11 @@ class Tangle:
         with self._engine.write() as batch:
             many = batch.put_many
             many(schema.TRANSACTIONS, list(zip(hashes, records, strict=True)))
-            many(schema.ADDRESS_INDEX, entries([key(tx.address) for tx in new], hashes))
-            many(schema.BUNDLE_INDEX, entries([key(tx.bundle) for tx in new], hashes))
-            many(schema.TAG_INDEX, entries(tag_keys[0::2], hashes))
-            many(schema.OBSOLETE_TAG_INDEX, entries(tag_keys[1::2], hashes))
+            many(schema.ADDRESS_INDEX, entries([packed.addresses[r] for r in rows], hashes))
+            many(schema.BUNDLE_INDEX, entries([packed.bundles[r] for r in rows], hashes))
+            many(schema.TAG_INDEX, entries([packed.tags[r] for r in rows], hashes))
+            obsolete_tags = [packed.obsolete_tags[r] for r in rows]
+            many(schema.OBSOLETE_TAG_INDEX, entries(obsolete_tags, hashes))
             many(schema.APPROVERS, entries(approvees, approvers))
             # Most records of a batch are equal (same arrival time, solid or not): encode each
             # distinct one once.
@@ -456,6 +477,24 @@ class Tangle:
                 batch.delete(schema.TIPS, key(tx_hash))
             for tx_hash in pending.missing_removed:
                 batch.delete(schema.MISSING, key(tx_hash))
+
+
+def _pack(
+    transactions: Sequence[Transaction], source: ParsedBatch | None
+) -> schema.PackedTransactions:
+    """The stored form and index keys of ``transactions``: from ``source``'s trits when they
+    all come from it, from their trytes otherwise."""
+    rows = source.rows_of(transactions) if source is not None else None
+    if source is None or rows is None:
+        return schema.pack_transaction_trytes(
+            [tx.trytes for tx in transactions], [tx.hash for tx in transactions]
+        )
+    first = rows[0] if rows else 0
+    if rows == list(range(first, first + len(rows))):
+        # The usual case, a run of rows: a slice, not a copy of the matrix.
+        run = slice(first, first + len(rows))
+        return schema.pack_transactions(source.trits[run], source.hash_trits[run])
+    return schema.pack_transactions(source.trits[rows], source.hash_trits[rows])
 
 
 def _with_solid(meta: TxMeta) -> TxMeta:

@@ -22,6 +22,7 @@ from typing import Final, cast
 
 import numpy as np
 
+from pyri.batch_trinary import tryte_codes_to_trits
 from pyri.crypto.curl import curl_hash_batch
 from pyri.crypto.pow import weight_magnitudes
 from pyri.errors import TrinaryError
@@ -233,10 +234,42 @@ def _screen(items: Sequence[object], name: str) -> tuple[list[str], dict[int, Tr
     return good, errors
 
 
+@dataclass(frozen=True, slots=True)
+class ParsedBatch:
+    """``parse_batch``'s results with the trit matrices they were computed from, for callers
+    that go on to pack the transactions' fields (ingest): deriving them again from the trytes
+    would cost more than all the rest of a batch's bookkeeping.
+
+    Row r of ``trits`` (8019 trits) and ``hash_trits`` (243) belongs to the r-th
+    ``Transaction`` among ``items``.
+    """
+
+    items: list[Transaction | TrinaryError]
+    trits: Trits
+    hash_trits: Trits
+    _rows: dict[int, int] = field(default_factory=dict, repr=False)
+
+    def rows_of(self, transactions: Sequence[Transaction]) -> list[int] | None:
+        """The matrix rows of ``transactions``, or None when one of them is not an object of
+        this batch."""
+        rows = self._rows
+        if not rows and self.trits.shape[0]:
+            parsed = (item for item in self.items if isinstance(item, Transaction))
+            rows.update((id(tx), row) for row, tx in enumerate(parsed))
+        found = [rows.get(id(tx), -1) for tx in transactions]
+        return None if -1 in found else found
+
+
 def _parse_valid(trytes: list[str]) -> list[Transaction]:
     """Parse well-formed transaction trytes, all at once."""
+    return _parse_matrices(trytes)[0]
+
+
+def _parse_matrices(trytes: list[str]) -> tuple[list[Transaction], Trits, Trits]:
+    """Parse well-formed transaction trytes, all at once; also their trits and hash trits."""
     count = len(trytes)
-    trits = trytes_to_trits("".join(trytes)).reshape(count, TRANSACTION_TRITS)
+    # Every string passed _screen or validate_trytes: all ASCII tryte characters.
+    trits = tryte_codes_to_trits("".join(trytes).encode("ascii"), count)
 
     hashes = curl_hash_batch(trits)
     hash_trytes = trits_batch_to_trytes(hashes)
@@ -267,7 +300,7 @@ def _parse_valid(trytes: list[str]) -> list[Transaction]:
                 address_last[row],
             )
         )
-    return parsed
+    return parsed, trits, hashes
 
 
 def parse_batch(items: Sequence[object], name: str = "trytes") -> list[Transaction | TrinaryError]:
@@ -277,16 +310,26 @@ def parse_batch(items: Sequence[object], name: str = "trytes") -> list[Transacti
     TrinaryError in its place, naming it as ``name[i]``; the others are parsed regardless, so
     that one bad transaction does not cost the batch.
     """
+    return parse_batch_matrices(items, name).items
+
+
+def parse_batch_matrices(items: Sequence[object], name: str = "trytes") -> ParsedBatch:
+    """``parse_batch``, keeping the trit matrices of the well-formed items."""
     good, errors = _screen(items, name)
-    parsed = _parse_valid(good) if good else []
+    if good:
+        parsed, trits, hashes = _parse_matrices(good)
+    else:
+        parsed = []
+        trits = np.empty((0, TRANSACTION_TRITS), dtype=np.int8)
+        hashes = np.empty((0, 243), dtype=np.int8)
     if not errors:
-        return list(parsed)
+        return ParsedBatch(list(parsed), trits, hashes)
     results: list[Transaction | TrinaryError] = []
     remaining = iter(parsed)
     for position in range(len(items)):
         error = errors.get(position)
         results.append(error if error is not None else next(remaining))
-    return results
+    return ParsedBatch(results, trits, hashes)
 
 
 def _build_tryte_values() -> dict[str, int]:

@@ -8,7 +8,16 @@ import os
 from pyri.storage.engine import KVEngine, ReadView, StorageError, WriteBatch
 from pyri.storage.lmdb_engine import DEFAULT_MAP_SIZE, LmdbEngine
 from pyri.storage.memory import MemoryEngine
-from pyri.storage.schema import BUCKETS
+from pyri.storage.schema import (
+    BUCKETS,
+    LOG_BUCKETS,
+    META_SCHEMA_VERSION,
+    NODE_META,
+    SCHEMA_VERSION,
+    TRANSACTIONS,
+    decode_index,
+    encode_index,
+)
 
 __all__ = [
     "DEFAULT_MAP_SIZE",
@@ -35,4 +44,36 @@ def open_engine(
         if readonly:
             raise StorageError("an in-memory engine cannot be opened read-only")
         return MemoryEngine(BUCKETS)
-    return LmdbEngine(path, BUCKETS, readonly=readonly, map_size=map_size, sync=sync)
+    engine = LmdbEngine(
+        path, BUCKETS, readonly=readonly, map_size=map_size, sync=sync, log_buckets=LOG_BUCKETS
+    )
+    try:
+        _check_schema_version(engine, os.fspath(path))
+    except BaseException:
+        engine.close()
+        raise
+    return engine
+
+
+def _check_schema_version(engine: LmdbEngine, path: str) -> None:
+    """Refuse a database laid out by another schema version; stamp a new one (writer only).
+    A database with transactions but no stamp was made before versions were recorded (1)."""
+    with engine.read() as view:
+        recorded = view.get(NODE_META, META_SCHEMA_VERSION)
+        empty = view.count(TRANSACTIONS) == 0
+    if recorded is None:
+        if not empty:
+            recorded = encode_index(1)
+        elif engine.readonly:
+            return  # nothing stored yet; the writer stamps it
+        else:
+            with engine.write() as batch:
+                batch.put(NODE_META, META_SCHEMA_VERSION, encode_index(SCHEMA_VERSION))
+            return
+    version = decode_index(recorded)
+    if version != SCHEMA_VERSION:
+        raise StorageError(
+            f"the database at {path!r} has schema version {version}, and this pyri reads "
+            f"version {SCHEMA_VERSION}; export its ledger with the pyri that wrote it "
+            f"(pyri snapshot export) and start a new database from that snapshot"
+        )

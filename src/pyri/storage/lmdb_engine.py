@@ -7,6 +7,10 @@ so a crash (kill -9, power loss) keeps every committed batch whole and no uncomm
 
 LMDB allows one open environment per database per process: API worker processes must each open
 their own (read-only) engine after they fork, never inherit one.
+
+Buckets named in ``log_buckets`` keep their values in an append-only value log beside the
+B-tree (``pyri.storage.value_log``), which holds an 8-byte pointer per key instead: for large,
+immutable values (stored transactions). Callers see the same bytes either way.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from pyri.storage.engine import (
     check_key,
     prefix_successor,
 )
+from pyri.storage.value_log import PendingValues, ValueLog, decode_length, encode_length
 
 # Address space only: without MDB_WRITEMAP the file grows with the data, not with the map.
 DEFAULT_MAP_SIZE: Final = 64 << 30
@@ -37,6 +42,9 @@ _MAX_DBS: Final = 64
 # A batch that still does not fit after this many doublings is not a map-size problem.
 _MAX_GROWTHS: Final = 24
 _OPEN_ATTEMPTS: Final = 3
+# The internal sub-database that records the value log's committed length (key _LOG_LENGTH).
+_LOG_DB: Final = b"__value_log__"
+_LOG_LENGTH: Final = b"committed_length"
 
 
 class _RemapGate:
@@ -113,10 +121,14 @@ class LmdbEngine(Closing):
         sync: bool = True,
         max_readers: int = DEFAULT_MAX_READERS,
         remap_timeout: float = 30.0,
+        log_buckets: Iterable[str] = (),
     ) -> None:
         names = tuple(buckets)
         check_buckets(names)
         self._names = names
+        self._log_buckets = frozenset(log_buckets)
+        if not self._log_buckets <= set(names):
+            raise StorageError(f"value-log buckets {sorted(self._log_buckets)} are not all buckets")
         self._path = os.fspath(path)
         self._readonly = readonly
         self._gate = _RemapGate(remap_timeout)
@@ -147,12 +159,24 @@ class LmdbEngine(Closing):
             self._dbs = {
                 name: self._env.open_db(name.encode("ascii"), create=not readonly) for name in names
             }
+            self._log_db = self._env.open_db(_LOG_DB, create=not readonly)
         except lmdb.Error as error:
             self._env.close()
             raise StorageError(
                 f"cannot open the buckets of LMDB database {self._path!r} "
                 f"(a read-only open needs a database a writer has created): {error}"
             ) from error
+        # The log's DB handles, so that reads test a handle rather than a bucket name.
+        self._log_dbs = frozenset(self._dbs[name] for name in self._log_buckets)
+        try:
+            self._values = ValueLog(self._path, readonly=readonly, sync=sync)
+            if not readonly:
+                with self._env.begin() as txn:
+                    recorded = txn.get(_LOG_LENGTH, db=self._log_db)
+                self._values.recover(0 if recorded is None else decode_length(recorded))
+        except BaseException:
+            self._env.close()
+            raise
 
     @property
     def buckets(self) -> tuple[str, ...]:
@@ -196,7 +220,14 @@ class LmdbEngine(Closing):
         dbs = [self._db(bucket) for bucket, _ in items]
         ident, txn = self._begin_read()
         try:
-            return [txn.get(key, db=db) for (_, key), db in zip(items, dbs, strict=True)]
+            found = [txn.get(key, db=db) for (_, key), db in zip(items, dbs, strict=True)]
+            if self._log_dbs:
+                read, log_dbs = self._values.read, self._log_dbs
+                found = [
+                    value if value is None or db not in log_dbs else read(value)
+                    for value, db in zip(found, dbs, strict=True)
+                ]
+            return found
         except lmdb.Error as error:
             raise StorageError(f"cannot read from {self._path!r}: {error}") from error
         finally:
@@ -218,6 +249,7 @@ class LmdbEngine(Closing):
         if not self._closed:
             self._closed = True
             self._env.close()
+            self._values.close()
 
     def _check_open(self) -> None:
         if self._closed:
@@ -262,10 +294,15 @@ class LmdbReadView(Closing):
         return self._txn
 
     def get(self, bucket: str, key: bytes) -> bytes | None:
+        engine = self._engine
+        db = engine._db(bucket)
         try:
-            return self._live().get(key, db=self._engine._db(bucket))
+            value = self._live().get(key, db=db)
         except lmdb.Error as error:
             raise StorageError(f"cannot read {key!r} from bucket {bucket!r}: {error}") from error
+        if value is not None and db in engine._log_dbs:
+            return engine._values.read(value)
+        return value
 
     def iterate(
         self, bucket: str, prefix: bytes = b"", start: bytes | None = None, reverse: bool = False
@@ -289,7 +326,11 @@ class LmdbReadView(Closing):
                 positioned = cursor.last()
         except lmdb.Error as error:
             raise StorageError(f"cannot iterate bucket {bucket!r}: {error}") from error
-        return _walk(cursor, prefix, positioned, reverse)
+        items = _walk(cursor, prefix, positioned, reverse)
+        if db in self._engine._log_dbs:
+            read = self._engine._values.read
+            return ((key, read(pointer)) for key, pointer in items)
+        return items
 
     def count(self, bucket: str) -> int:
         db = self._engine._db(bucket)
@@ -342,6 +383,7 @@ class LmdbWriteBatch:
         # Every change, for replay into a larger map: (db, [(key, value or None for delete)]).
         self._log: list[tuple[lmdb._Database, list[tuple[bytes, bytes | None]]]] = []
         self._entered = False
+        self._values: PendingValues | None = None
 
     def _live(self) -> lmdb.Transaction[bytes]:
         if self._txn is None:
@@ -349,16 +391,28 @@ class LmdbWriteBatch:
         return self._txn
 
     def get(self, bucket: str, key: bytes) -> bytes | None:
+        db = self._engine._db(bucket)
         try:
-            return self._live().get(key, db=self._engine._db(bucket))
+            value = self._live().get(key, db=db)
         except lmdb.Error as error:
             raise StorageError(f"cannot read {key!r} from bucket {bucket!r}: {error}") from error
+        if value is not None and db in self._engine._log_dbs:
+            return self._pending().read(value)
+        return value
+
+    def _pending(self) -> PendingValues:
+        if self._values is None:
+            self._values = PendingValues(self._engine._values)
+        return self._values
 
     def put(self, bucket: str, key: bytes, value: bytes) -> None:
         txn = self._live()
         db = self._engine._db(bucket)
         if type(key) is not bytes or type(value) is not bytes:
             raise StorageError(f"key and value for bucket {bucket!r} must be bytes")
+        if db in self._engine._log_dbs:
+            check_key(bucket, key)  # before the value takes room in the log
+            value = self._pending().add(value)
         self._log.append((db, [(key, value)]))
         try:
             txn.put(key, value, db=db)
@@ -391,6 +445,9 @@ class LmdbWriteBatch:
             if type(key) is not bytes or type(value) is not bytes or not 0 < len(key) <= 511:
                 check_key(bucket, key)  # raises, naming the problem
                 raise StorageError(f"values for bucket {bucket!r} must be bytes")
+        if db in self._engine._log_dbs:
+            add = self._pending().add
+            items = [(key, add(value)) for key, value in items]
         # Sorted input lets LMDB insert along one path of the B-tree instead of seeking anew.
         ordered = sorted(items)
         self._log.append((db, list(ordered)))
@@ -451,13 +508,30 @@ class LmdbWriteBatch:
         finally:
             self._abort()
             self._log = []
+            self._values = None  # uncommitted values past the log's length are overwritten later
             self._engine._writer.release()
 
     def _commit(self) -> None:
+        values, self._values = self._values, None
+        length = None
+        if values:
+            # The values reach the disk before the pointers to them can commit.
+            length = values.write()
+            record = encode_length(length)
+            db = self._engine._log_db
+            self._log.append((db, [(_LOG_LENGTH, record)]))
+            try:
+                self._live().put(_LOG_LENGTH, record, db=db)
+            except lmdb.MapFullError:
+                self._replay_in_larger_map()
+            except lmdb.Error as error:
+                raise StorageError(f"cannot record the value log's length: {error}") from error
         for _ in range(_MAX_GROWTHS):
             try:
                 self._live().commit()
                 self._txn = None
+                if length is not None:
+                    self._engine._values.committed_to(length)
                 return
             except lmdb.MapFullError:
                 self._replay_in_larger_map()

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit
 
+from pyri.batch_trinary import pack_columns
 from pyri.errors import TrinaryError
 from pyri.storage.engine import StorageError
 from pyri.trinary import ALPHABET, Trits, packed_length, validate_trytes
@@ -151,23 +152,7 @@ def unpack_trytes(records: Sequence[bytes], trit_count: int) -> list[str]:
 def pack_trits(trits: npt.ArrayLike) -> npt.NDArray[np.int8]:
     """Pack each row of an (n, L) trit matrix (values -1..1) into ceil(L/5) bytes."""
     array = np.asarray(trits, dtype=np.int8)
-    rows, length = array.shape
-    whole = length // 5
-    packed = np.empty((rows, packed_length(length)), dtype=np.int8)
-    # Horner's rule in place, in int8 (every partial sum fits): several times faster than a
-    # matmul, which numpy runs for integer types without BLAS, one tiny dot per output byte.
-    _horner(array[:, : whole * 5].reshape(rows, whole, 5), packed[:, :whole])
-    if whole * 5 != length:
-        _horner(array[:, whole * 5 :].reshape(rows, 1, length - whole * 5), packed[:, whole:])
-    return packed
-
-
-def _horner(groups: npt.NDArray[np.int8], out: npt.NDArray[np.int8]) -> None:
-    """out[..., j] = sum_k groups[..., j, k] * 3**k."""
-    out[...] = groups[..., -1]
-    for k in range(groups.shape[-1] - 2, -1, -1):
-        out *= 3
-        out += groups[..., k]
+    return pack_columns(array, 0, array.shape[1])
 
 
 def _byte_trits() -> tuple[npt.NDArray[np.int8], npt.NDArray[np.bool_]]:

@@ -11,7 +11,7 @@ Integers in keys are big-endian so that byte order equals numeric order (range r
 milestone indexes); integers in values are big-endian too, for one convention.
 
     bucket                key                                    value
-    transactions          hash                                   8019 trits packed, 1604 bytes
+    transactions          hash                                   8019 trits packed, 1604 bytes (*)
     tx_meta               hash                                   TxMeta, 14 bytes
     approvers             approvee hash || approver hash         empty
     address_index         address || tx hash                     empty
@@ -28,6 +28,9 @@ milestone indexes); integers in values are big-endian too, for one convention.
     missing               hash                                   empty
     bundle_verdicts       tail hash                              BundleVerdict.encode()
     node_meta             ASCII name (META_*)                    per name, see below
+
+(*) kept in the LMDB engine's append-only value log, with an 8-byte pointer in the B-tree
+(``LOG_BUCKETS``, ``pyri.storage.value_log``): about 1.6 KB a transaction instead of 2.8 KB.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from typing import Final, NewType, Self, cast
 
 import numpy.typing as npt
 
+from pyri.batch_trinary import pack_columns
 from pyri.storage.engine import StorageError
 from pyri.storage.packing import (
     check_trits_shape,
@@ -75,6 +79,8 @@ MISSING: Final = "missing"
 # The bundle verdict (and value diff) cached on a tail, §5.8; written only when cacheable.
 BUNDLE_VERDICTS: Final = "bundle_verdicts"
 NODE_META: Final = "node_meta"
+# Buckets of large, write-once values: an engine may keep them outside its B-tree.
+LOG_BUCKETS: Final = (TRANSACTIONS,)
 
 BUCKETS: Final = (
     TRANSACTIONS,
@@ -103,7 +109,8 @@ META_SCHEMA_VERSION: Final = b"schema_version"
 META_DB_IN_USE: Final = b"db_in_use"
 META_LATEST_SOLID_MILESTONE: Final = b"latest_solid_milestone"
 META_SNAPSHOT: Final = b"snapshot"
-SCHEMA_VERSION: Final = 1
+# 2: transactions moved to the value log (version 1 stored them in the B-tree).
+SCHEMA_VERSION: Final = 2
 
 TX_TRITS: Final = 8019
 TX_BYTES: Final = 1604
@@ -179,6 +186,74 @@ def tag_from_key(key: bytes) -> str:
 
 
 # --- transactions -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PackedTransactions:
+    """Transactions in stored form together with the keys of the fields ingest indexes;
+    entry i of every list belongs to transaction i."""
+
+    records: list[bytes]
+    hashes: list[HashKey]
+    addresses: list[HashKey]
+    bundles: list[HashKey]
+    trunks: list[HashKey]
+    branches: list[HashKey]
+    tags: list[TagKey]
+    obsolete_tags: list[TagKey]
+
+
+# Trit offsets of the indexed fields in a transaction (iri-consensus-reference §2.1).
+_ADDRESS_TRIT: Final = 3 * 2187
+_OBSOLETE_TAG_TRIT: Final = 3 * 2295
+_BUNDLE_TRIT: Final = 3 * 2349
+_TRUNK_TRIT: Final = 3 * 2430
+_BRANCH_TRIT: Final = 3 * 2511
+_TAG_TRIT: Final = 3 * 2592
+
+
+def pack_transactions(trits: npt.ArrayLike, hash_trits: npt.ArrayLike) -> PackedTransactions:
+    """``PackedTransactions`` of the rows of an (n, 8019) trit matrix and their (n, 243)
+    hashes: one compiled pass per field, the fast path of ingest."""
+    rows = check_trits_shape(trits, TX_TRITS, "transaction trits")
+    hashes = check_trits_shape(hash_trits, HASH_TRITS, "hash trits")
+    if hashes.shape[0] != rows.shape[0]:
+        raise StorageError("pack_transactions needs one hash per transaction")
+
+    def keys(start: int, length: int) -> list[bytes]:
+        return split_rows(pack_columns(rows, start, length))
+
+    return PackedTransactions(
+        records=split_rows(pack_columns(rows, 0, TX_TRITS)),
+        hashes=cast(list[HashKey], split_rows(pack_columns(hashes, 0, HASH_TRITS))),
+        addresses=cast(list[HashKey], keys(_ADDRESS_TRIT, HASH_TRITS)),
+        bundles=cast(list[HashKey], keys(_BUNDLE_TRIT, HASH_TRITS)),
+        trunks=cast(list[HashKey], keys(_TRUNK_TRIT, HASH_TRITS)),
+        branches=cast(list[HashKey], keys(_BRANCH_TRIT, HASH_TRITS)),
+        tags=cast(list[TagKey], keys(_TAG_TRIT, TAG_TRITS)),
+        obsolete_tags=cast(list[TagKey], keys(_OBSOLETE_TAG_TRIT, TAG_TRITS)),
+    )
+
+
+def pack_transaction_trytes(trytes: Sequence[str], hashes: Sequence[str]) -> PackedTransactions:
+    """``PackedTransactions`` from trytes, for transactions whose trits are not at hand."""
+    if len(trytes) != len(hashes):
+        raise StorageError("pack_transaction_trytes needs one hash per transaction")
+
+    def field(start: int, length: int) -> list[bytes]:
+        begin, end = start // 3, (start + length) // 3
+        return pack_trytes([t[begin:end] for t in trytes], length // 3)
+
+    return PackedTransactions(
+        records=encode_transaction_trytes(trytes),
+        hashes=hash_keys(hashes),
+        addresses=cast(list[HashKey], field(_ADDRESS_TRIT, HASH_TRITS)),
+        bundles=cast(list[HashKey], field(_BUNDLE_TRIT, HASH_TRITS)),
+        trunks=cast(list[HashKey], field(_TRUNK_TRIT, HASH_TRITS)),
+        branches=cast(list[HashKey], field(_BRANCH_TRIT, HASH_TRITS)),
+        tags=cast(list[TagKey], field(_TAG_TRIT, TAG_TRITS)),
+        obsolete_tags=cast(list[TagKey], field(_OBSOLETE_TAG_TRIT, TAG_TRITS)),
+    )
 
 
 def encode_transactions(trits: npt.ArrayLike) -> list[bytes]:
