@@ -22,7 +22,7 @@ from typing import Final
 
 from pyri.consensus.tangle import IngestStatus, Tangle
 from pyri.errors import TrinaryError
-from pyri.model.transaction import Transaction, parse_batch
+from pyri.model.transaction import Transaction, parse_batch_matrices
 from pyri.trinary import HASH_TRYTES, is_trytes
 
 TRANSACTION_TRYTES: Final = 2673
@@ -109,14 +109,14 @@ def import_batch(tangle: Tangle, lines: Sequence[str], summary: ImportSummary) -
             items.append(entry.trytes)
             expected.append(entry.given_hash)
     # One parse serves both the hash check and ingest (hashing is most of an import's cost).
-    transactions = parse_batch(items)
+    batch = parse_batch_matrices(items)
     keep: list[Transaction | TrinaryError] = []
-    for given, tx in zip(expected, transactions, strict=True):
+    for given, tx in zip(expected, batch.items, strict=True):
         if given is not None and isinstance(tx, Transaction) and tx.hash != given:
             summary.rejected["hash does not match the trytes"] += 1
         else:
             keep.append(tx)
-    results = tangle.ingest_parsed(keep)
+    results = tangle.ingest_parsed(keep, batch)
     for result in results:
         if result.status is IngestStatus.ACCEPTED:
             summary.accepted += 1

@@ -247,3 +247,24 @@ def test_every_bucket_is_listed_once() -> None:
     assert set(s.BUCKETS) == names
     assert len(s.BUCKETS) == len(set(s.BUCKETS))
     MemoryEngine(s.BUCKETS)  # valid bucket names
+
+
+@given(st.lists(trit_rows, min_size=1, max_size=4), st.integers(0, 2**32 - 1))
+def test_packing_from_trits_equals_packing_from_trytes(rows: list[Trits], seed: int) -> None:
+    """Ingest packs records and index keys from the parse's trit matrix; the trytes route
+    (transactions whose trits are gone) must give the same bytes, field by field."""
+    matrix = np.stack(rows)
+    hash_trits = np.random.default_rng(seed).integers(-1, 2, (len(rows), 243), dtype=np.int8)
+    trytes = [trits_to_trytes(row) for row in matrix]
+    hashes_ = [trits_to_trytes(row) for row in hash_trits]
+    from_trits = s.pack_transactions(matrix, hash_trits)
+    assert from_trits == s.pack_transaction_trytes(trytes, hashes_)
+    for i, text in enumerate(trytes):
+        assert from_trits.records[i] == s.encode_transaction_trytes([text])[0]
+        assert from_trits.hashes[i] == s.hash_key(hashes_[i])
+        assert from_trits.addresses[i] == s.hash_key(text[2187:2268])
+        assert from_trits.bundles[i] == s.hash_key(text[2349:2430])
+        assert from_trits.trunks[i] == s.hash_key(text[2430:2511])
+        assert from_trits.branches[i] == s.hash_key(text[2511:2592])
+        assert from_trits.tags[i] == s.tag_key(text[2592:2619])
+        assert from_trits.obsolete_tags[i] == s.tag_key(text[2295:2322])

@@ -22,7 +22,7 @@ from pyri.consensus.ledger import AppliedMilestone, Ledger
 from pyri.consensus.tangle import IngestResult, IngestStatus, Tangle
 from pyri.consensus.validation import check_transaction
 from pyri.errors import PyriError, TrinaryError
-from pyri.model.transaction import Transaction, parse_batch
+from pyri.model.transaction import ParsedBatch, Transaction, parse_batch_matrices
 
 _LOG: Final = logging.getLogger("pyri.node")
 # How often the writer re-runs milestone processing when no transactions arrive (a milestone
@@ -66,7 +66,8 @@ class Writer:
     def store(self, trytes: Sequence[str]) -> Rejection | None:
         """storeTransactions: validate every transaction; if one fails, store none and say
         which; otherwise store them all in one atomic batch (iri-consensus-reference §3.4)."""
-        parsed = parse_batch(trytes)
+        batch = parse_batch_matrices(trytes)
+        parsed = batch.items
         now_ms = int(self._clock() * 1000)
         config = self._tangle.config
         for index, item in enumerate(parsed):
@@ -81,7 +82,7 @@ class Writer:
             )
             if problem is not None:
                 return Rejection(index, item.hash, str(problem), problem.detail)
-        self._ingest([tx for tx in parsed if isinstance(tx, Transaction)])
+        self._ingest([tx for tx in parsed if isinstance(tx, Transaction)], batch)
         return None
 
     def broadcast(self, trytes: Sequence[str]) -> list[IngestResult]:
@@ -91,9 +92,9 @@ class Writer:
             self._after(results)
         return results
 
-    def _ingest(self, transactions: Sequence[Transaction]) -> None:
+    def _ingest(self, transactions: Sequence[Transaction], source: ParsedBatch) -> None:
         with self._lock:
-            results = self._tangle.ingest_parsed(list(transactions))
+            results = self._tangle.ingest_parsed(list(transactions), source)
             self._after(results)
 
     def _after(self, results: Sequence[IngestResult]) -> None:
