@@ -347,3 +347,12 @@ def test_readers_in_threads_see_consistent_pairs(engine: KVEngine) -> None:
 )
 def test_prefix_successor(prefix: bytes, successor: bytes | None) -> None:
     assert prefix_successor(prefix) == successor
+
+
+def test_get_all_answers_each_key_in_order(engine: KVEngine) -> None:
+    with engine.write() as batch:
+        batch.put("beta", b"b", b"2")
+        batch.put("beta", b"a", b"1")
+    with engine.read() as view:
+        assert view.get_all("beta", [b"b", b"zz", b"a", b"b"]) == [b"2", None, b"1", b"2"]
+        assert view.get_all("beta", []) == []

@@ -227,6 +227,8 @@ class _Pending:
     was_missing: set[str] = field(default_factory=set)
     # new transaction -> its entry in the batch's PackedTransactions
     rows: dict[str, int] = field(default_factory=dict)
+    # stored metadata of the approvees stored before this batch (None: not stored)
+    approvee_metas: dict[str, bytes | None] = field(default_factory=dict)
 
 
 class Tangle:
@@ -333,19 +335,22 @@ class Tangle:
         pending = _Pending()
         results: list[IngestResult] = []
         config = self.config
+        hashes = [tx.hash for tx in transactions]
         for values, keys in (
-            ([tx.hash for tx in transactions], packed.hashes),
+            (hashes, packed.hashes),
             ([tx.trunk_transaction for tx in transactions], packed.trunks),
             ([tx.branch_transaction for tx in transactions], packed.branches),
             ([tx.address for tx in transactions], packed.addresses),
             ([tx.bundle for tx in transactions], packed.bundles),
         ):
             reader.adopt_keys(zip(values, keys, strict=True))
-        for row, tx in enumerate(transactions):
+        # Metadata exists exactly for stored transactions.
+        stored = reader.view.get_all(schema.TX_META, packed.hashes)
+        for row, (tx, meta) in enumerate(zip(transactions, stored, strict=True)):
             if (
-                tx.hash in pending.new
+                meta is not None
+                or tx.hash in pending.new
                 or config.is_solid_entry_point(tx.hash)
-                or reader.is_stored(tx.hash)
             ):
                 results.append(IngestResult(IngestStatus.KNOWN, tx.hash, transaction=tx))
                 continue
@@ -365,22 +370,31 @@ class Tangle:
 
     def _plan_tips_and_missing(self, reader: StoreReader, pending: _Pending) -> None:
         view = reader.view
-        for tx_hash in pending.new:
-            # A transaction someone already referenced is in `missing`: it arrives approved.
-            if view.get(schema.MISSING, reader.key(tx_hash)) is not None:
+        key = reader.primed_keys().__getitem__  # every hash here was primed by _plan
+        new = list(pending.new)
+        # A transaction someone already referenced is in `missing`: it arrives approved.
+        missing_now = view.get_all(schema.MISSING, [key(h) for h in new])
+        for tx_hash, missing in zip(new, missing_now, strict=True):
+            if missing is not None:
                 pending.was_missing.add(tx_hash)
                 pending.missing_removed.add(tx_hash)
             elif tx_hash not in pending.new_approvers:
                 pending.tips_added.add(tx_hash)
-        for approvee in pending.new_approvers:
-            if approvee in pending.new or reader.is_solid_entry_point(approvee):
-                continue
-            key = reader.key(approvee)
-            if view.get(schema.TX_META, key) is not None:
-                if view.get(schema.TIPS, key) is not None:
-                    pending.tips_removed.add(approvee)
-            else:
+        earlier = [
+            approvee
+            for approvee in pending.new_approvers
+            if approvee not in pending.new and not reader.is_solid_entry_point(approvee)
+        ]
+        keys = [key(approvee) for approvee in earlier]
+        metas = view.get_all(schema.TX_META, keys)
+        tips = view.get_all(schema.TIPS, keys)
+        for approvee, meta, tip in zip(earlier, metas, tips, strict=True):
+            # Kept for _plan_solidity, which asks whether each approvee is solid.
+            pending.approvee_metas[approvee] = meta
+            if meta is None:
                 pending.missing_added.add(approvee)
+            elif tip is not None:
+                pending.tips_removed.add(approvee)
 
     def _plan_solidity(self, reader: StoreReader, pending: _Pending) -> None:
         view = reader.view
@@ -397,7 +411,10 @@ class Tangle:
                 if reader.is_solid_entry_point(tx_hash):
                     cached = True
                 else:
-                    data = view.get(schema.TX_META, reader.key(tx_hash))
+                    if tx_hash in pending.approvee_metas:
+                        data = pending.approvee_metas[tx_hash]
+                    else:
+                        data = view.get(schema.TX_META, reader.key(tx_hash))
                     cached = data is not None and TxMeta.solid_in(data)
                 known[tx_hash] = cached
             return cached

@@ -57,6 +57,11 @@ class ReadView(Protocol):
         """The number of keys in ``bucket``."""
         ...
 
+    def get_all(self, bucket: str, keys: Sequence[bytes]) -> list[bytes | None]:
+        """``get`` for many keys of one bucket, in order: ingest looks up thousands per batch,
+        and one call saves most of the per-lookup overhead."""
+        ...
+
     def close(self) -> None:
         """End the view; idempotent. Later calls on it raise StorageError."""
         ...

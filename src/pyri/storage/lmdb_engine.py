@@ -304,6 +304,19 @@ class LmdbReadView(Closing):
             return engine._values.read(value)
         return value
 
+    def get_all(self, bucket: str, keys: Sequence[bytes]) -> list[bytes | None]:
+        engine = self._engine
+        db = engine._db(bucket)
+        get = self._live().get
+        try:
+            values = [get(key, None, db) for key in keys]
+        except lmdb.Error as error:
+            raise StorageError(f"cannot read from bucket {bucket!r}: {error}") from error
+        if db in engine._log_dbs:
+            read = engine._values.read
+            return [None if value is None else read(value) for value in values]
+        return values
+
     def iterate(
         self, bucket: str, prefix: bytes = b"", start: bytes | None = None, reverse: bool = False
     ) -> Iterator[tuple[bytes, bytes]]:

@@ -140,6 +140,9 @@ class MemoryReadView(Closing):
             raise StorageError(f"empty key for bucket {bucket!r}")  # as LMDB refuses it
         return value
 
+    def get_all(self, bucket: str, keys: Sequence[bytes]) -> list[bytes | None]:
+        return [self.get(bucket, key) for key in keys]
+
     def iterate(
         self, bucket: str, prefix: bytes = b"", start: bytes | None = None, reverse: bool = False
     ) -> Iterator[tuple[bytes, bytes]]:
