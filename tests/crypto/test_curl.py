@@ -113,3 +113,27 @@ def test_inputs_are_not_mutated() -> None:
     curl_hash_batch(matrix)
     curl_chain_batch(matrix[:, :243], [3, 2, 1], ROUNDS_P27)
     assert np.array_equal(matrix, before)
+
+
+@pytest.mark.parametrize(
+    ("rows", "rounds"),
+    [(1, 81), (63, 81), (64, 81), (65, 81), (255, 27), (256, 27), (257, 27), (1000, 27)],
+)
+def test_batched_equals_single_around_lane_group_sizes(rows: int, rounds: int) -> None:
+    # Lane groups are 64 rows, packed 8 rows to a byte: sizes on both sides of both boundaries.
+    matrix = np.random.default_rng(rows).integers(-1, 2, (rows, 250)).astype(np.int8)
+    batch = curl_hash_batch(matrix, rounds)
+    for r in range(rows):
+        assert np.array_equal(batch[r], curl_hash(matrix[r], rounds)), r
+
+
+def test_chains_of_more_than_one_lane_group() -> None:
+    rng = np.random.default_rng(3)
+    chunks = rng.integers(-1, 2, (70, 243)).astype(np.int8)
+    counts = rng.integers(0, 27, 70)
+    chained = curl_chain_batch(chunks, counts, ROUNDS_P27)
+    for r, count in enumerate(counts):
+        expected = chunks[r]
+        for _ in range(count):
+            expected = curl_hash(expected, ROUNDS_P27)
+        assert np.array_equal(chained[r], expected), r

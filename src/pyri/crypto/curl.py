@@ -107,35 +107,39 @@ def curl_hash(trits: Trits, rounds: int = ROUNDS_P81, length: int = HASH_TRITS) 
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _sbox_lanes(
+    x_lo: npt.NDArray[np.uint64],
+    x_hi: npt.NDArray[np.uint64],
+    y_lo: npt.NDArray[np.uint64],
+    y_hi: npt.NDArray[np.uint64],
+    out_lo: npt.NDArray[np.uint64],
+    out_hi: npt.NDArray[np.uint64],
+) -> None:
+    # out[k] = F(x[k], y[k]) in every lane. Every index runs from 0 over views, so numba's
+    # negative-index wraparound folds away and LLVM vectorizes the loop across trits. (Inlined
+    # here but not into _transform_lanes: each way round measured slower.)
+    for k in range(out_lo.shape[0]):
+        a_lo = x_lo[k]
+        a_hi = x_hi[k]
+        b_lo = y_lo[k]
+        b_hi = y_hi[k]
+        delta = (a_lo | ~b_hi) & (b_lo ^ a_hi)
+        out_lo[k] = ~delta
+        out_hi[k] = (a_lo ^ b_hi) | delta
+
+
+@njit(cache=True, nogil=True)
 def _round_lanes(
     a_lo: npt.NDArray[np.uint64],
     a_hi: npt.NDArray[np.uint64],
     b_lo: npt.NDArray[np.uint64],
     b_hi: npt.NDArray[np.uint64],
+    d: int,
 ) -> None:
-    # One round from state a into state b. Output trit i reads a[p_i] and a[p_{i+1}] with
-    # p_i = 364*i mod 729, which is -j (i = 2j) and 364 - j (i = 2j + 1). Unrolling by two makes
-    # the indices branch-free, and carrying a[p_{i+1}] into the next step halves the loads.
-    x_lo = a_lo[0]
-    x_hi = a_hi[0]
-    for j in range(364):
-        q = 364 - j
-        y_lo = a_lo[q]
-        y_hi = a_hi[q]
-        delta = (x_lo | ~y_hi) & (y_lo ^ x_hi)
-        b_lo[2 * j] = ~delta
-        b_hi[2 * j] = (x_lo ^ y_hi) | delta
-        q = 728 - j
-        x_lo = a_lo[q]
-        x_hi = a_hi[q]
-        delta = (y_lo | ~x_hi) & (x_lo ^ y_hi)
-        b_lo[2 * j + 1] = ~delta
-        b_hi[2 * j + 1] = (y_lo ^ x_hi) | delta
-    y_lo = a_lo[0]
-    y_hi = a_hi[0]
-    delta = (x_lo | ~y_hi) & (y_lo ^ x_hi)
-    b_lo[728] = ~delta
-    b_hi[728] = (x_lo ^ y_hi) | delta
+    # b[k] = F(a[k], a[(k + d) mod 729]): two passes, before and after the wrap.
+    c = 729 - d
+    _sbox_lanes(a_lo[:c], a_hi[:c], a_lo[d:729], a_hi[d:729], b_lo[:c], b_hi[:c])
+    _sbox_lanes(a_lo[c:729], a_hi[c:729], a_lo[:d], a_hi[:d], b_lo[c:729], b_hi[c:729])
 
 
 @njit(cache=True, nogil=True)
@@ -146,38 +150,65 @@ def _transform_lanes(
     shi: npt.NDArray[np.uint64],
     rounds: int,
 ) -> None:
-    # Ping-pong between (lo, hi) and the scratch (slo, shi) so that no round copies the state.
-    for _ in range(rounds // 2):
-        _round_lanes(lo, hi, slo, shi)
-        _round_lanes(slo, shi, lo, hi)
-    if rounds % 2 == 1:
-        _round_lanes(lo, hi, slo, shi)
-        lo[:] = slo
-        hi[:] = shi
+    # Output trit i of a round is F(a[p], a[p + 364]) with p = 364*i mod 729: a gather, which
+    # does not vectorize. Instead keep the state in a rotating order, position k holding trit
+    # m*k mod 729. As 364 = -1/2 mod 729, writing the output with multiplier -2m makes position k
+    # read positions k and k + d of the input, d = 364/m: an elementwise pass over the state and
+    # a rotated view of it. One gather after the last round restores the natural order.
+    # Rounds ping-pong between (lo, hi) and the scratch (slo, shi), so no round copies the state.
+    inv = 1  # 1/m mod 729
+    for r in range(rounds):
+        inv = inv * 364 % 729
+        if r % 2 == 0:
+            _round_lanes(lo, hi, slo, shi, inv)
+        else:
+            _round_lanes(slo, shi, lo, hi, inv)
+    if rounds % 2 == 0:
+        slo[:] = lo
+        shi[:] = hi
+    k = 0
+    for i in range(729):
+        lo[i] = slo[k]
+        hi[i] = shi[k]
+        k += inv
+        if k >= 729:
+            k -= 729
 
 
 @njit(cache=True, nogil=True)
-def _pack_block(
+def _pack_rows(
     trits: Trits,
     first: int,
     count: int,
-    start: int,
-    n: int,
     lo: npt.NDArray[np.uint64],
     hi: npt.NDArray[np.uint64],
 ) -> None:
-    # Overwrite rate trits [0, n) of every lane with trits[first + lane, start : start + n].
-    for i in range(n):
-        lo[i] = np.uint64(0xFFFFFFFFFFFFFFFF)
-        hi[i] = np.uint64(0xFFFFFFFFFFFFFFFF)
-    # Branch-free: random trits make a per-trit branch mispredict a third of the time.
-    for lane in range(count):
-        shift = np.uint64(lane)
-        row = first + lane
-        for i in range(n):
-            t = trits[row, start + i]
-            lo[i] ^= np.uint64(t == 1) << shift
-            hi[i] ^= np.uint64(t == -1) << shift
+    # Word i of (lo, hi) gets trits[first + lane, i] in lanes 0 .. count - 1 and trit 0 in the
+    # rest. First the flags of 8 lanes to a byte, in loops along a row (which vectorize), then
+    # the 8 bytes of each word combined. Branch-free: random trits make a per-trit branch
+    # mispredict a third of the time. (Looping over lanes with bit 1 << (lane % 8) instead let
+    # LLVM widen the bytes to 64-bit shifts, three times slower.)
+    length = trits.shape[1]
+    pos = np.zeros((8, length), dtype=np.uint8)
+    neg = np.zeros((8, length), dtype=np.uint8)
+    for g in range(8):
+        pos_byte = pos[g]
+        neg_byte = neg[g]
+        for r in range(min(8, count - 8 * g)):
+            row = trits[first + 8 * g + r]
+            bit = np.uint8(1 << r)
+            for i in range(length):
+                t = row[i]
+                pos_byte[i] |= np.uint8(t == 1) * bit
+                neg_byte[i] |= np.uint8(t == -1) * bit
+    for i in range(length):
+        p = np.uint64(0)
+        n = np.uint64(0)
+        for g in range(8):
+            p |= np.uint64(pos[g, i]) << np.uint64(8 * g)
+            n |= np.uint64(neg[g, i]) << np.uint64(8 * g)
+        lo[i] = ~p
+        hi[i] = ~n
 
 
 @njit(cache=True, nogil=True)
@@ -211,14 +242,19 @@ def _hash_lanes(
     hi = np.empty(729, dtype=np.uint64)
     slo = np.empty(729, dtype=np.uint64)
     shi = np.empty(729, dtype=np.uint64)
+    # A lane group's whole input, packed once.
+    in_lo = np.empty(length, dtype=np.uint64)
+    in_hi = np.empty(length, dtype=np.uint64)
     for first in range(0, rows, 64):
         count = min(64, rows - first)
+        _pack_rows(trits, first, count, in_lo, in_hi)
         lo[:] = np.uint64(0xFFFFFFFFFFFFFFFF)
         hi[:] = np.uint64(0xFFFFFFFFFFFFFFFF)
         offset = 0
         while True:
             n = min(243, length - offset)
-            _pack_block(trits, first, count, offset, n, lo, hi)
+            lo[:n] = in_lo[offset : offset + n]
+            hi[:n] = in_hi[offset : offset + n]
             _transform_lanes(lo, hi, slo, shi, rounds)
             offset += n
             if offset >= length:
@@ -227,8 +263,10 @@ def _hash_lanes(
         while offset < out_length:
             n = min(243, out_length - offset)
             _unpack(lo, hi, out, first, count, offset, n)
-            _transform_lanes(lo, hi, slo, shi, rounds)
             offset += n
+            # (The sponge transforms after its last squeeze too; here nothing could see that.)
+            if offset < out_length:
+                _transform_lanes(lo, hi, slo, shi, rounds)
 
 
 def curl_hash_batch(trits: Trits, rounds: int = ROUNDS_P81, length: int = HASH_TRITS) -> Trits:
@@ -261,7 +299,7 @@ def _chain_lanes(
     cur_hi = np.empty(243, dtype=np.uint64)
     for first in range(0, rows, 64):
         count = min(64, rows - first)
-        _pack_block(chunks, first, count, 0, 243, cur_lo, cur_hi)
+        _pack_rows(chunks, first, count, cur_lo, cur_hi)
         most = 0
         for lane in range(count):
             most = max(most, counts[first + lane])
