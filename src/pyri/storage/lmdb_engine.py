@@ -459,11 +459,11 @@ class LmdbWriteBatch:
                 check_key(bucket, key)  # raises, naming the problem
                 raise StorageError(f"values for bucket {bucket!r} must be bytes")
         if db in self._engine._log_dbs:
-            add = self._pending().add
-            items = [(key, add(value)) for key, value in items]
+            pointers = self._pending().add_many([value for _, value in items])
+            items = [(key, pointer) for (key, _), pointer in zip(items, pointers, strict=True)]
         # Sorted input lets LMDB insert along one path of the B-tree instead of seeking anew.
         ordered = sorted(items)
-        self._log.append((db, list(ordered)))
+        self._log.append((db, ordered))
         try:
             with txn.cursor(db=db) as cursor:
                 cursor.putmulti(ordered)
