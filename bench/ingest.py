@@ -22,6 +22,7 @@ pin_to_one_core()
 
 import numpy as np  # noqa: E402
 
+from pyri.batch_trinary import tryte_codes_to_trits  # noqa: E402
 from pyri.consensus.tangle import IngestStatus, Tangle, TangleConfig  # noqa: E402
 from pyri.crypto.curl import curl_hash_batch  # noqa: E402
 from pyri.storage import open_engine  # noqa: E402
@@ -87,11 +88,16 @@ def main() -> None:
     rng = np.random.default_rng(9)
     layers = make_tangle(rng)
     count = sum(len(layer) for layer in layers)
-    # Baseline: hashing alone (trytes -> trits -> Curl-P-81), the floor of any ingest.
-    start = time.perf_counter()
-    for layer in layers:
-        curl_hash_batch(trytes_batch_to_trits(layer, 2673))
-    hash_rate = count / (time.perf_counter() - start)
+    # Baseline: hashing alone (trytes -> trits -> Curl-P-81, the conversions ingest uses), the
+    # floor of any ingest. Best of three passes, as the machine is shared.
+    curl_hash_batch(tryte_codes_to_trits("".join(layers[0][:64]).encode(), 64))  # warm-up
+    hash_s = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for layer in layers:
+            curl_hash_batch(tryte_codes_to_trits("".join(layer).encode("ascii"), len(layer)))
+        hash_s = min(hash_s, time.perf_counter() - start)
+    hash_rate = count / hash_s
 
     with tempfile.TemporaryDirectory() as directory:
         engine = open_engine(Path(directory) / "db")
