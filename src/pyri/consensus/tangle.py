@@ -348,11 +348,7 @@ class Tangle:
         stored = reader.view.get_all(schema.TX_META, packed.hashes)
         fresh = TxMeta(arrival_ms=arrival_ms)  # immutable: one for every new transaction
         for row, (tx, meta) in enumerate(zip(transactions, stored, strict=True)):
-            if (
-                meta is not None
-                or tx.hash in pending.new
-                or config.is_solid_entry_point(tx.hash)
-            ):
+            if meta is not None or tx.hash in pending.new or config.is_solid_entry_point(tx.hash):
                 results.append(IngestResult(IngestStatus.KNOWN, tx.hash, transaction=tx))
                 continue
             pending.new[tx.hash] = tx
