@@ -463,7 +463,7 @@ class LmdbWriteBatch:
             items = [(key, pointer) for (key, _), pointer in zip(items, pointers, strict=True)]
         # Sorted input lets LMDB insert along one path of the B-tree instead of seeking anew.
         ordered = sorted(items)
-        self._log.append((db, ordered))
+        self._log.append((db, list(ordered)))
         try:
             with txn.cursor(db=db) as cursor:
                 cursor.putmulti(ordered)
