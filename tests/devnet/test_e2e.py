@@ -215,7 +215,11 @@ def test_devnet_end_to_end(tmp_path: Path, teardown: list[Callable[[], object]])
             tails.setdefault(tx.milestone_index, []).append(tx_hash)
     assert sorted(tails) == list(range(1, latest + 1))
     assert all(len(hashes) == 1 for hashes in tails.values()), "an index was signed twice"
-    assert set(range(1, latest + 1)) <= set(node.logged)
+    # The log is read by another thread, which may not have reached the newest line yet.
+    deadline = time.monotonic() + 10
+    while not set(range(1, latest + 1)) <= set(node.logged) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert set(range(1, latest + 1)) - set(node.logged) == set()
 
     # The independent replay, milestone by milestone, against getBalances at each milestone.
     addresses = set(config.balances) | set(wallet.addresses())
