@@ -10,8 +10,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping
 
+from pyri.consensus.view import TxLinks, links_of
 from pyri.model.bundle import BundleVerdict
 from pyri.model.transaction import Transaction
+from pyri.storage import schema
+from pyri.storage.engine import KVEngine
 from pyri.storage.schema import TxMeta, Validity
 from pyri.trinary import NULL_HASH
 
@@ -34,8 +37,16 @@ class MemoryReader:
     def transaction(self, tx_hash: str) -> Transaction | None:
         return self.transactions.get(tx_hash)
 
+    def links(self, tx_hash: str) -> TxLinks | None:
+        tx = self.transactions.get(tx_hash)
+        return None if tx is None else links_of(tx)
+
     def meta(self, tx_hash: str) -> TxMeta | None:
         return self.metas.get(tx_hash)
+
+    def snapshot_index(self, tx_hash: str) -> int:
+        meta = self.metas.get(tx_hash)
+        return 0 if meta is None else meta.snapshot_index
 
     def is_solid_entry_point(self, tx_hash: str) -> bool:
         return tx_hash in self.solid_entry_points
@@ -74,9 +85,6 @@ class MemoryReader:
         for tx_hash in hashes:
             self.metas[tx_hash] = dataclasses.replace(self.metas[tx_hash], snapshot_index=index)
 
-    def snapshot_index(self, tx_hash: str) -> int:
-        return self.metas[tx_hash].snapshot_index
-
     def cache_verdicts(self, verdicts: Mapping[str, BundleVerdict]) -> None:
         """Write verdicts as the node does (§5.8): the verdict and the tail's validity flag."""
         for tail_hash, verdict in verdicts.items():
@@ -86,3 +94,22 @@ class MemoryReader:
 
     def add_solid_entry_points(self, entry_points: Mapping[str, int]) -> None:
         self.solid_entry_points.update(entry_points)
+
+    # --- the same Tangle in a store ---------------------------------------------------------
+
+    def write_to(self, engine: KVEngine) -> None:
+        """Write what this reader holds into ``engine`` in the node's layout (transactions,
+        metadata, cached verdicts, solid entry points), so the same walks run over a
+        ``StoreReader``."""
+        txs = list(self.transactions.values())
+        records = schema.encode_transaction_trytes([tx.trytes for tx in txs])
+        with engine.write() as batch:
+            keys = schema.hash_keys([tx.hash for tx in txs])
+            batch.put_many(schema.TRANSACTIONS, list(zip(keys, records, strict=True)))
+            for tx_hash, meta in self.metas.items():
+                batch.put(schema.TX_META, schema.hash_key(tx_hash), meta.encode())
+            for tail_hash, verdict in self.verdicts.items():
+                batch.put(schema.BUNDLE_VERDICTS, schema.hash_key(tail_hash), verdict.encode())
+            for entry_point, index in self.solid_entry_points.items():
+                key = schema.hash_key(entry_point)
+                batch.put(schema.SOLID_ENTRY_POINTS, key, schema.encode_index(index))

@@ -28,6 +28,7 @@ from pyri.consensus.milestone import (
     validate_milestone,
     validate_milestone_in,
 )
+from pyri.consensus.view import TxLinks, links_of
 from pyri.crypto.sponge import SpongeMode
 from pyri.model.bundle import BundleStatus, BundleVerdict
 from pyri.model.transaction import OBSOLETE_TAG, Transaction, parse_batch
@@ -461,8 +462,15 @@ class FakeReader:
     def transaction(self, tx_hash: str) -> Transaction | None:
         return self.transactions.get(tx_hash)
 
+    def links(self, tx_hash: str) -> TxLinks | None:
+        tx = self.transactions.get(tx_hash)
+        return None if tx is None else links_of(tx)
+
     def meta(self, tx_hash: str) -> TxMeta | None:
         return TxMeta() if tx_hash in self.transactions else None
+
+    def snapshot_index(self, tx_hash: str) -> int:
+        return 0
 
     def is_solid_entry_point(self, tx_hash: str) -> bool:
         return tx_hash == NULL_HASH

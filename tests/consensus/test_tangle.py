@@ -9,11 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from pyri.consensus.tangle import IngestStatus, Tangle, TangleConfig
+from pyri.consensus.ledger_view import TipsNotConsistent, tails_consistent, tips_diff
+from pyri.consensus.tangle import IngestStatus, StoreReader, Tangle, TangleConfig, TransactionCache
+from pyri.consensus.view import MemoReader, TangleReader
 from pyri.model.transaction import Transaction, parse_batch
 from pyri.storage import open_engine
 from pyri.storage.engine import KVEngine
 from pyri.trinary import NULL_HASH
+from tests.consensus.tangle_builder import TangleBuilder, address_of
 from tests.consensus.txgen import TIMESTAMP, transaction_trytes
 
 
@@ -211,3 +214,175 @@ def test_a_failed_write_leaves_nothing(engine: KVEngine, monkeypatch: pytest.Mon
     _check(tangle, {tx.hash: tx for tx in transactions[:5]})
     tangle.ingest([tx.trytes for tx in transactions[5:]])
     _check(tangle, {tx.hash: tx for tx in transactions})
+
+
+# --- the store as a TangleReader: links, snapshot indexes, the cone read ahead --------------------
+
+ABSENT = "ABSENT" + "9" * 75
+BOB, DAVE = address_of("bob"), address_of("dave")
+
+
+def _transfers() -> tuple[TangleBuilder, list[list[str]]]:
+    """Value bundles on top of each other, a second tail sharing a bundle's other transactions,
+    a transaction approving one that is not stored (marked solid, so that walks go past it)."""
+    tangle = TangleBuilder()
+    tangle.genesis({"alice": 100, "carol": 50})
+    pay = tangle.transfer("alice", BOB, 60, remainder_to=address_of("alice", 1))
+    spend = tangle.transfer("bob", DAVE, 60, trunk=pay.tail_hash)
+    again = tangle.reattach_tail(pay)
+    dangling = tangle.message("DANGLING", trunk=ABSENT, branch=again.tail_hash)
+    tangle.reader.set_solid(dangling.tail_hash)
+    top = tangle.message("TOP", trunk=dangling.tail_hash, branch=spend.tail_hash)
+    return tangle, [
+        [spend.tail_hash],
+        [spend.tail_hash, pay.tail_hash, dangling.tail_hash],
+        [top.tail_hash],  # counts pay twice: negative
+        [pay.head.hash],  # not a tail
+        [spend.tail_hash, ABSENT],
+        [NULL_HASH],
+    ]
+
+
+def _confirmed() -> tuple[TangleBuilder, list[list[str]]]:
+    """A cone reaching confirmed tails, and an unconfirmed tail whose bundle's other
+    transactions are confirmed (the walk passes through them)."""
+    tangle = TangleBuilder()
+    tangle.genesis({"alice": 100, "carol": 50})
+    pay = tangle.transfer("alice", BOB, 60, remainder_to=address_of("alice", 1))
+    tangle.issue_milestone([pay.tail_hash])
+    milestone = tangle.milestones[tangle.latest_index]
+    later = tangle.transfer("carol", DAVE, 50, trunk=milestone.tail_hash, branch=pay.tail_hash)
+    top = tangle.message("TOP", trunk=later.tail_hash, branch=milestone.tail_hash)
+    again = tangle.reattach_tail(pay)
+    return tangle, [
+        [top.tail_hash],
+        [later.tail_hash, pay.tail_hash, milestone.tail_hash],
+        [again.tail_hash],  # pay counted again: negative
+    ]
+
+
+def _inconsistent() -> tuple[TangleBuilder, list[list[str]]]:
+    """A double spend across tips, an overdraft, an invalid bundle, an unsolid tip."""
+    tangle = TangleBuilder()
+    tangle.genesis({"alice": 100, "carol": 50})
+    to_bob = tangle.transfer("alice", BOB, 100)
+    to_dave = tangle.transfer("alice", DAVE, 100)
+    greedy = tangle.transfer("carol", BOB, 80)
+    bad = tangle.invalid_bundle("carol", DAVE, 10, trunk=to_bob.tail_hash)
+    over_bad = tangle.message("TIP", trunk=bad.tail_hash)
+    unsolid = tangle.message("UNSOLID", trunk=ABSENT)
+    return tangle, [
+        [to_bob.tail_hash, to_dave.tail_hash],
+        [greedy.tail_hash],
+        [over_bad.tail_hash],
+        [unsolid.tail_hash],
+    ]
+
+
+def _entry_points(count: int) -> tuple[TangleBuilder, list[list[str]]]:
+    """A cone with a stored solid entry point in it (the walk neither counts nor passes it),
+    among ``count`` stored entry points: few are read into a set, many are looked up."""
+    tangle = TangleBuilder()
+    tangle.genesis({"alice": 100, "carol": 50})
+    old = tangle.transfer("alice", BOB, 60, remainder_to=address_of("alice", 1))
+    pay = tangle.transfer("carol", DAVE, 50, trunk=old.tail_hash)
+    top = tangle.message("TOP", trunk=pay.tail_hash, branch=old.tail_hash)
+    others = {
+        f"{n:09d}".translate(str.maketrans("0123456789", "ABCDEFGHIJ")).ljust(81, "9"): 1
+        for n in range(count)
+    }
+    tangle.reader.add_solid_entry_points({old.tail_hash: 1, **others})
+    return tangle, [[top.tail_hash], [old.tail_hash, pay.tail_hash]]
+
+
+SCENARIOS = {
+    "transfers": _transfers,
+    "confirmed": _confirmed,
+    "inconsistent": _inconsistent,
+    "few entry points": lambda: _entry_points(3),
+    "many entry points": lambda: _entry_points(300),
+}
+
+
+def _walks(reader: TangleReader, tangle: TangleBuilder, tips: list[str]) -> tuple[object, ...]:
+    latest, balances = tangle.latest_index, tangle.balances
+    return (
+        tips_diff(reader, tips, latest_index=latest, balances=balances),
+        tails_consistent(reader, tips, latest_index=latest, balances=balances),
+    )
+
+
+def _check_store_walks(tangle: TangleBuilder, tip_sets: list[list[str]]) -> None:
+    """Every walk over the store, plain and with the cone read ahead (whole, or cut short so
+    the walk reads the rest itself), answers as over the dictionaries."""
+    engine = open_engine(None)
+    tangle.reader.write_to(engine)
+    with engine.read() as view:
+        for tips in tip_sets:
+            expected = _walks(tangle.reader, tangle, tips)
+            assert _walks(MemoReader(StoreReader(view, TangleConfig())), tangle, tips) == expected
+            for limit in (1, 3, 100_000):
+                store = StoreReader(view, TangleConfig())
+                reader = MemoReader(store)
+                reader.preload(store.read_cone(tips, tangle.latest_index, limit=limit))
+                assert _walks(reader, tangle, tips) == expected, (tips, limit)
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_walks_over_the_store_answer_as_over_dictionaries(name: str) -> None:
+    tangle, tip_sets = SCENARIOS[name]()
+    _check_store_walks(tangle, tip_sets)
+
+
+def test_walks_over_cached_verdicts_and_a_pruned_bundle() -> None:
+    tangle, tip_sets = _transfers()
+    for tips in tip_sets:
+        walk = tips_diff(tangle.reader, tips, latest_index=0, balances=tangle.balances)
+        tangle.reader.cache_verdicts(walk.verdicts_to_cache)
+    assert tangle.reader.verdicts
+    _check_store_walks(tangle, tip_sets)
+    # A transaction of a bundle with a cached VALID verdict is gone: INCOMPLETE either way.
+    stored = tangle.reader.transactions
+    tail = next(h for h, v in tangle.reader.verdicts.items() if v.valid and stored[h].last_index)
+    tangle.reader.remove(stored[tail].trunk_transaction)
+    walk = tips_diff(tangle.reader, tip_sets[1], latest_index=0, balances=tangle.balances)
+    assert isinstance(walk, TipsNotConsistent) and walk.failure is not None
+    assert walk.failure.verdict is not None and walk.failure.verdict.reason == "incomplete"
+    _check_store_walks(tangle, tip_sets)
+
+
+def test_links_and_snapshot_indexes_agree_on_every_reader() -> None:
+    tangle, _ = _confirmed()
+    hashes = [*tangle.reader.transactions, ABSENT, NULL_HASH]
+    engine = open_engine(None)
+    tangle.reader.write_to(engine)
+    cache = TransactionCache()
+    with engine.read() as view:
+        plain = StoreReader(view, TangleConfig())
+        cached = StoreReader(view, TangleConfig(), cache)
+        for tx_hash in tangle.reader.transactions:
+            cached.transaction(tx_hash)  # fills the cache: links come from the parsed ones
+        memo = MemoReader(plain)
+        read_first = MemoReader(plain)
+        for tx_hash in hashes:
+            read_first.transaction(tx_hash)
+        for reader in (plain, cached, memo, read_first):
+            for tx_hash in hashes:
+                assert reader.links(tx_hash) == tangle.reader.links(tx_hash), tx_hash
+                index = tangle.reader.snapshot_index(tx_hash)
+                assert reader.snapshot_index(tx_hash) == index, tx_hash
+        assert {tangle.reader.snapshot_index(h) for h in tangle.reader.transactions} == {0, 1}
+
+
+@pytest.mark.parametrize("count", [0, 3, 300])
+def test_solid_entry_points_one_by_one_and_together(count: int) -> None:
+    tangle, _ = _entry_points(count)
+    engine = open_engine(None)
+    tangle.reader.write_to(engine)
+    hashes = [*tangle.reader.transactions, *list(tangle.reader.solid_entry_points)[:5], ABSENT]
+    expected = {h: tangle.reader.is_solid_entry_point(h) for h in hashes}
+    assert sum(expected.values()) >= 2  # the null hash and the stored tail at least
+    with engine.read() as view:
+        reader = StoreReader(view, TangleConfig())
+        assert {h: reader.is_solid_entry_point(h) for h in hashes} == expected
+        assert StoreReader(view, TangleConfig()).solid_entry_points_among(hashes) == expected

@@ -14,7 +14,7 @@ verdict is INCOMPLETE or UNKNOWN, not INVALID). Unattached valid bundles are att
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
 
@@ -35,6 +35,8 @@ from pyri.model.bundle import (
     Lookup,
     ReasonCode,
     assemble_bundle,
+    decode_verdicts,
+    revalidate_cached,
     validate_bundle,
     validate_from_tail,
 )
@@ -52,6 +54,7 @@ from pyri.model.transaction import (
     Transaction,
     parse_batch,
 )
+from pyri.storage.schema import hashes_from_keys
 from pyri.trinary import ALPHABET, Trits, int_to_trytes, trits_to_trytes, trytes_to_trits
 from tests.vectors import cases, load_vectors
 
@@ -538,6 +541,45 @@ def test_cached_valid_skips_hash_extra_rules_and_signatures_but_still_walks() ->
     assert verdict.status is BundleStatus.INCOMPLETE and not verdict.cacheable
 
 
+def trunks_of(*groups: Sequence[Transaction]) -> Callable[[str], str | None]:
+    stored = {tx.hash: tx.trunk_transaction for group in groups for tx in group}
+    return stored.get
+
+
+def test_a_cached_verdict_revalidated_from_trunks_is_validate_from_tails_answer() -> None:
+    txs = attach(vector("computed-sec2"), others_branch=OUTSIDE_BRANCH)
+    first = validate_from_tail(txs[0], lookup_of(txs))
+    tail = txs[0]
+
+    def both(stored: Sequence[Transaction]) -> tuple[BundleVerdict, BundleVerdict]:
+        full = validate_from_tail(tail, lookup_of(stored), enforce_extra_rules=True, cached=first)
+        light = revalidate_cached(tail.trunk_transaction, tail.last_index, first, trunks_of(stored))
+        return full, light
+
+    full, light = both(txs)
+    assert full == light == first and light is first
+    # Any transaction of the chain pruned since: INCOMPLETE at the first one missing.
+    for gone in range(1, len(txs)):
+        full, light = both(txs[:gone] + txs[gone + 1 :])
+        assert full == light
+        assert (light.status, light.index) == (BundleStatus.INCOMPLETE, gone)
+
+
+def no_trunks(hash_: str) -> str | None:
+    raise AssertionError(f"nothing should be read, but {hash_} was")
+
+
+def test_a_cached_invalid_is_returned_and_no_other_status_is_a_cached_one() -> None:
+    invalid = BundleVerdict(BundleStatus.INVALID, "signature", 2)
+    assert revalidate_cached(OUTSIDE_TRUNK, 3, invalid, no_trunks) is invalid
+    valid = validate_bundle([blank(0, 0)])
+    negative = revalidate_cached(OUTSIDE_TRUNK, -1, valid, no_trunks)
+    assert negative == validate_from_tail(blank(0, -1), no_lookup, cached=valid)
+    incomplete = BundleVerdict(BundleStatus.INCOMPLETE, "incomplete")
+    with pytest.raises(ValueError, match="INCOMPLETE"):
+        revalidate_cached(OUTSIDE_TRUNK, 3, incomplete, no_trunks)
+
+
 @pytest.mark.parametrize("reason", REASONS)
 def test_which_verdicts_iri_writes_to_the_tail_flag(reason: ReasonCode) -> None:
     verdict = BundleVerdict(status_of(reason), reason)
@@ -590,6 +632,25 @@ def test_encoded_verdicts_are_compact() -> None:
     assert len(verdict.encode()) == 18 + 3 * 57 + 49
 
 
+@given(st.lists(verdicts(), max_size=8), st.randoms())
+def test_decoding_many_verdicts_at_once(drawn: list[BundleVerdict], rng: Any) -> None:
+    encoded = [v.encode() for v in drawn] * 2  # equal encodings share one verdict
+    rng.shuffle(encoded)
+    decoded = decode_verdicts(encoded)
+    assert decoded == [BundleVerdict.decode(data) for data in encoded]
+    for data, verdict in zip(encoded, decoded, strict=True):
+        assert verdict is decoded[encoded.index(data)]
+    # The store's compiled converter reads the packed addresses the same way.
+    assert decode_verdicts(encoded, hashes_from_keys) == decoded
+
+
+def test_a_corrupt_address_is_a_malformed_verdict_whichever_converter() -> None:
+    data = b"\x01\x00" + b"\xff" * 8 + bytes(4) + b"\x00\x00\x00\x01" + b"\x7f" * 49
+    for unpack in (None, hashes_from_keys):
+        with pytest.raises(BundleVerdictError):
+            decode_verdicts([data], unpack)
+
+
 @pytest.mark.parametrize(
     "data",
     [
@@ -605,6 +666,8 @@ def test_encoded_verdicts_are_compact() -> None:
 def test_decode_refuses_malformed_data(data: bytes) -> None:
     with pytest.raises(BundleVerdictError):
         BundleVerdict.decode(data)
+    with pytest.raises(BundleVerdictError):
+        decode_verdicts([BundleVerdict(BundleStatus.VALID, "valid").encode(), data])
 
 
 def test_verdict_parts_must_agree() -> None:

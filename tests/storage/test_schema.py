@@ -268,3 +268,51 @@ def test_packing_from_trits_equals_packing_from_trytes(rows: list[Trits], seed: 
         assert from_trits.branches[i] == s.hash_key(text[2511:2592])
         assert from_trits.tags[i] == s.tag_key(text[2592:2619])
         assert from_trits.obsolete_tags[i] == s.tag_key(text[2295:2322])
+
+
+@given(trit_rows)
+def test_links_are_decoded_from_the_stored_record(array: Trits) -> None:
+    (packed,) = s.encode_transactions(array)
+
+    def number(start: int) -> int:
+        return sum(int(trit) * 3**i for i, trit in enumerate(array[start : start + 27]))
+
+    trunks, branches, current, last = s.decode_links([packed, packed])
+
+    trunk, branch = trits_to_trytes(array[7290:7533]), trits_to_trytes(array[7533:7776])
+    assert trunks == s.hash_keys([trunk, trunk]) and branches == s.hash_keys([branch, branch])
+    assert current == [number(6993)] * 2 and last == [number(7020)] * 2
+
+
+def test_links_of_nothing_and_of_a_corrupt_record() -> None:
+    assert s.decode_links([]) == ([], [], [], [])
+    with pytest.raises(StorageError):
+        s.decode_links([bytes(s.TX_BYTES - 1)])
+    with pytest.raises(StorageError, match="#1"):
+        s.decode_links([bytes(s.TX_BYTES), bytes(1500) + b"\x7f" + bytes(103)])
+
+
+@given(tx_metas)
+def test_the_snapshot_index_is_read_without_decoding_the_rest(meta: s.TxMeta) -> None:
+    assert s.meta_snapshot_index(meta.encode()) == meta.snapshot_index
+
+
+def test_a_corrupt_record_has_no_snapshot_index() -> None:
+    good = s.TxMeta(solid=True, snapshot_index=7).encode()
+    for bad in (good[:-1], bytes([0x80]) + good[1:], good[:1] + bytes([2]) + good[2:]):
+        with pytest.raises(StorageError):
+            s.meta_snapshot_index(bad)
+
+
+@given(st.lists(st.none() | tx_metas, max_size=6))
+def test_snapshot_indexes_of_many_records_at_once(metas: list[s.TxMeta | None]) -> None:
+    records = [None if meta is None else meta.encode() for meta in metas]
+    expected = [0 if meta is None else meta.snapshot_index for meta in metas]
+    assert s.meta_snapshot_indexes(records) == expected
+
+
+def test_snapshot_indexes_refuse_a_corrupt_record() -> None:
+    good = s.TxMeta(solid=True).encode()
+    for bad in (good[:-1], good[:1] + bytes([2]) + good[2:]):
+        with pytest.raises(StorageError):
+            s.meta_snapshot_indexes([good, None, bad])

@@ -28,14 +28,17 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final, Literal, TypeAlias
 
-from pyri.consensus.view import TangleReader
-from pyri.model.bundle import BundleVerdict, validate_from_tail
+from pyri.consensus.view import TangleReader, TxLinks
+from pyri.model.bundle import BundleStatus, BundleVerdict, revalidate_cached, validate_from_tail
 
 BalanceLookup: TypeAlias = Callable[[Iterable[str]], Mapping[str, int]]
 """Confirmed ledger balances of the given addresses; an address left out has balance 0."""
 
 # IRI sums balance changes in Java longs with Math.addExact, which throws on overflow.
 _LONG_MAX: Final = 2**63 - 1
+# The statuses a verdict cache holds (§5.8); only these short-cut validation. A tuple: `in`
+# compares identities first, where a set would call the enum's Python-level __hash__.
+_CACHED_STATUSES: Final = (BundleStatus.VALID, BundleStatus.INVALID)
 
 
 def _frozen(mapping: Mapping[str, int]) -> Mapping[str, int]:
@@ -54,26 +57,63 @@ def find_tails(reader: TangleReader, tx_hash: str) -> set[str]:
     it). IRI keeps no visited set here and walks shared paths again; the result is the same
     set, so this one keeps one and stays linear on diamond-shaped DAGs.
     """
-    start = reader.transaction(tx_hash)
+    links = reader.links
+    start = links(tx_hash)
     if start is None:
         return set()
     tails: set[str] = set()
     seen: set[str] = set()
-    queue = deque([start.trunk_transaction, start.branch_transaction])
-    while queue:
-        current = queue.popleft()
+    trunk, branch, _, _ = start
+    pending = [trunk, branch]  # the result is a set: any order of visiting will do
+    while pending:
+        current = pending.pop()
         if current in seen:
             continue
         seen.add(current)
-        tx = reader.transaction(current)
-        if tx is None:
+        found = links(current)
+        if found is None:
             continue
-        if tx.current_index == 0:
+        trunk, branch, current_index, _ = found
+        if current_index == 0:
             tails.add(current)
         else:
-            queue.append(tx.branch_transaction)
-            queue.append(tx.trunk_transaction)
+            pending.append(branch)
+            pending.append(trunk)
     return tails
+
+
+# --- §5.8 ----------------------------------------------------------------------------------------
+
+
+def judge_tail(
+    reader: TangleReader, tail_hash: str, links: TxLinks, *, extra_rules: bool
+) -> tuple[BundleVerdict, bool]:
+    """``validate_from_tail`` of the stored tail ``tail_hash`` (whose ``links`` the caller has
+    read) through its cached verdict, and whether the verdict is one to cache (§5.8: judged
+    now, and cacheable).
+
+    With a cached verdict the bundle is not loaded: ``revalidate_cached`` gives the same answer
+    from the trunks of its chain, so a walk over warm verdicts reads links only.
+    """
+    cached = reader.cached_verdict(tail_hash)
+    if cached is not None and cached.status in _CACHED_STATUSES:
+        trunk, _, _, last_index = links
+        return revalidate_cached(trunk, last_index, cached, _trunks(reader)), False
+    tx = reader.transaction(tail_hash)
+    if tx is None:  # only a reader that contradicts itself: the tail is missing after all
+        return BundleVerdict(BundleStatus.INCOMPLETE, "incomplete", 0), False
+    verdict = validate_from_tail(
+        tx, reader.transaction, enforce_extra_rules=extra_rules, cached=cached
+    )
+    return verdict, cached is None and verdict.cacheable
+
+
+def _trunks(reader: TangleReader) -> Callable[[str], str | None]:
+    def trunk_of(tx_hash: str) -> str | None:
+        found = reader.links(tx_hash)
+        return None if found is None else found[0]
+
+    return trunk_of
 
 
 # --- §7.3 ----------------------------------------------------------------------------------------
@@ -169,35 +209,42 @@ def balance_diff(
             counted=tuple(counted),
         )
 
+    # Asked once or more per tail: bound once.
+    links_of, snapshot_index_of = reader.links, reader.snapshot_index
+    is_entry_point, cached_verdict = reader.is_solid_entry_point, reader.cached_verdict
+    trunks = _trunks(reader)
     queue = deque([start])
     while queue:
         tail_hash = queue.popleft()
         if tail_hash in seen or tail_hash in entered:
             continue
-        tx = reader.transaction(tail_hash)
+        links = links_of(tail_hash)
         # An absent transaction reads as an empty one, whose currentIndex is 0 (Appendix B 7).
-        if tx is not None and tx.current_index != 0:
+        if links is not None and links[2] != 0:  # currentIndex
             continue
-        if reader.is_solid_entry_point(tail_hash):
+        if is_entry_point(tail_hash):
             continue
         entered.add(tail_hash)
-        if tx is None:
+        if links is None:
             return result(DiffFailure("missing_tail", tail_hash))
-        meta = reader.meta(tail_hash)
-        snapshot_index = meta.snapshot_index if meta is not None else 0
+        snapshot_index = snapshot_index_of(tail_hash)
         if 0 < snapshot_index <= confirmed_up_to:
             continue  # confirmed earlier: its effect is in the ledger already, and its past too
-        cached = reader.cached_verdict(tail_hash)
-        verdict = validate_from_tail(
-            tx, reader.transaction, enforce_extra_rules=extra_rules, cached=cached
-        )
-        if cached is None and verdict.cacheable:
-            verdicts[tail_hash] = verdict
+        cached = cached_verdict(tail_hash)
+        if cached is not None and cached.status in _CACHED_STATUSES:
+            # judge_tail's first case, inline: with warm verdicts this is every tail.
+            trunk, _, _, last_index = links
+            verdict = revalidate_cached(trunk, last_index, cached, trunks)
+        else:
+            verdict, new = judge_tail(reader, tail_hash, links, extra_rules=extra_rules)
+            if new:
+                verdicts[tail_hash] = verdict
         if not verdict.valid:
             return result(DiffFailure("invalid_bundle", tail_hash, verdict))
         # IRI marks the inputs spent as soon as the bundle validates, before any consistency
         # check (§9 case 1); IRI's isInconsistent check that follows cannot fire after VALID.
-        spent.update(dict.fromkeys(verdict.spent_addresses))
+        if verdict.spent_addresses:
+            spent.update(dict.fromkeys(verdict.spent_addresses))
         counted.append(tail_hash)
         for address, value in verdict.value_diff.items():
             total = diff.get(address, 0) + value
@@ -263,27 +310,26 @@ def confirmed_cone(
     new_seps: dict[str, int] = {}
 
     def collect(tx_hash: str) -> None:
-        meta = reader.meta(tx_hash)
-        snapshot_index = meta.snapshot_index if meta is not None else 0
+        snapshot_index = reader.snapshot_index(tx_hash)
         if snapshot_index > index:
             corrupt.add(snapshot_index)
         if snapshot_index != target:
             to_update.add(tx_hash)
 
-    tail = reader.transaction(milestone_hash)
+    tail = reader.links(milestone_hash)
     if tail is not None:
         collect(milestone_hash)
-        queue = deque([tail.branch_transaction, tail.trunk_transaction])
+        trunk, branch, _, _ = tail
+        queue = deque([branch, trunk])
         while queue:
             current = queue.popleft()
             if current in done:
                 continue
             done.add(current)
-            tx = reader.transaction(current)
-            if tx is None:
+            links = reader.links(current)
+            if links is None:
                 continue
-            meta = reader.meta(current)
-            snapshot_index = meta.snapshot_index if meta is not None else 0
+            snapshot_index = reader.snapshot_index(current)
             if 0 < snapshot_index <= index - 1:
                 # A transaction at or below the initial snapshot that is not an entry point
                 # would make the next milestone walk into pruned history: IRI's back-reference
@@ -294,8 +340,9 @@ def confirmed_cone(
                     new_seps[current] = initial_snapshot_index
                 continue
             collect(current)
-            queue.append(tx.branch_transaction)
-            queue.append(tx.trunk_transaction)
+            trunk, branch, _, _ = links
+            queue.append(branch)
+            queue.append(trunk)
     return ConeResult(
         milestone_hash=milestone_hash,
         index=index,

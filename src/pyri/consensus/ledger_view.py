@@ -162,9 +162,9 @@ def _walk(
                 return inconsistent(tip, "missing_tail")
             return TipNotFound(tip, tuple(spent), MappingProxyType(verdicts))
         if tails_only:
-            tx = reader.transaction(tip)
-            if tx is None or tx.current_index != 0:
-                return inconsistent(tip, "not_a_tail" if tx is not None else "missing_tail")
+            links = reader.links(tip)
+            if links is None or links[2] != 0:  # currentIndex
+                return inconsistent(tip, "not_a_tail" if links is not None else "missing_tail")
         if not meta.solid:
             return inconsistent(tip, "not_solid")
         if tip in approved:
@@ -177,7 +177,10 @@ def _walk(
         candidate = dict(merged)
         for address, change in walk.diff.items():
             candidate[address] = candidate.get(address, 0) + change
-        negative = {a: b for a, b in patched_balances(candidate, balances).items() if b < 0}
+        # Confirmed balances are never negative (the ledger checks it on every write), so only
+        # an address the tips take value from can end below 0: only those are read.
+        losing = {address: change for address, change in candidate.items() if change < 0}
+        negative = {a: b for a, b in patched_balances(losing, balances).items() if b < 0}
         if negative:
             return inconsistent(tip, "negative_balance", negative=negative)
         merged = candidate

@@ -14,7 +14,7 @@ import platform
 import resource
 import time
 from collections import OrderedDict, deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Final, Protocol
 
@@ -30,6 +30,7 @@ from pyri.api.backend import (
     TransactionMissing,
     TransactionRejected,
 )
+from pyri.consensus.confirmation import judge_tail
 from pyri.consensus.coordinator import CoordinatorConfig
 from pyri.consensus.ledger import (
     HistoryRangeError,
@@ -42,7 +43,7 @@ from pyri.consensus.ledger_view import TipNotFound as TipMissing
 from pyri.consensus.ledger_view import TipsDiff, tails_consistent, tips_diff
 from pyri.consensus.tangle import StoreReader, TangleConfig, TransactionCache
 from pyri.consensus.view import MemoReader, is_solid
-from pyri.model.bundle import BundleVerdict, validate_from_tail
+from pyri.model.bundle import BundleVerdict
 from pyri.node.writer import Rejection
 from pyri.storage import schema
 from pyri.storage.engine import KVEngine, ReadView
@@ -89,6 +90,21 @@ class _CachingReader(StoreReader):
             if verdict is not None:
                 self._memo[tail_hash] = verdict
         return verdict
+
+    def cached_verdicts(self, tail_hashes: Iterable[str]) -> dict[str, BundleVerdict | None]:
+        memo = self._memo
+        hashes = list(tail_hashes)
+        found = super().cached_verdicts([h for h in hashes if h not in memo])
+        memo.update((h, verdict) for h, verdict in found.items() if verdict is not None)
+        found.update((h, memo[h]) for h in hashes if h not in found)
+        return found
+
+    def walk_reader(self, starts: Sequence[str], latest_index: int) -> MemoReader:
+        """A reader for one walk from ``starts`` over this view, with the cone the walk will
+        read fetched ahead in bulk (``StoreReader.read_cone``)."""
+        reader = MemoReader(self)
+        reader.preload(self.read_cone(starts, latest_index))
+        return reader
 
 
 class StoreBackend:
@@ -204,7 +220,7 @@ class StoreBackend:
             diff = self._tip_diffs.get(key)
             if diff is None:
                 result = tips_diff(
-                    MemoReader(self._reader(view)),
+                    self._reader(view).walk_reader(tips, status.solid_index),
                     tips,
                     latest_index=status.solid_index,
                     balances=lambda wanted: confirmed_balances(view, wanted),
@@ -286,24 +302,19 @@ class StoreBackend:
         unsolid or an invalid bundle is ``false``; then the shared walk, below max depth
         included."""
         with self._engine.read() as view:
-            reader = MemoReader(self._reader(view))
             status = read_status(view)
+            reader = self._reader(view).walk_reader(tails, status.solid_index)
             for tail_hash in tails:
-                tail = reader.transaction(tail_hash)
-                if tail is None:
+                links = reader.links(tail_hash)
+                if links is None:
                     raise TransactionMissing(tail_hash)
-                if tail.current_index != 0:
+                if links[2] != 0:  # currentIndex
                     raise NotATail(tail_hash)
                 if not is_solid(reader, tail_hash):
                     return Consistency(
                         False, f"tails are not solid (missing a referenced tx): {tail_hash}"
                     )
-                verdict = validate_from_tail(
-                    tail,
-                    reader.transaction,
-                    enforce_extra_rules=True,
-                    cached=reader.cached_verdict(tail_hash),
-                )
+                verdict, _ = judge_tail(reader, tail_hash, links, extra_rules=True)
                 if verdict.cacheable:
                     self._remember({tail_hash: verdict})
                 if not verdict.valid:
@@ -366,10 +377,11 @@ def below_max_depth(reader: MemoReader, tail_hash: str, lowest_allowed: int) -> 
         if (index != 0 or reader.is_solid_entry_point(tx_hash)) and index < lowest_allowed:
             return True
         if index == 0:
-            tx = reader.transaction(tx_hash)
-            if tx is not None:
-                queue.append(tx.trunk_transaction)
-                queue.append(tx.branch_transaction)
+            links = reader.links(tx_hash)
+            if links is not None:
+                trunk, branch, _, _ = links
+                queue.append(trunk)
+                queue.append(branch)
     return False
 
 

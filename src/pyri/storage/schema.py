@@ -35,6 +35,7 @@ milestone indexes); integers in values are big-endian too, for one convention.
 
 from __future__ import annotations
 
+import operator
 import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -42,7 +43,9 @@ from enum import IntEnum
 from functools import lru_cache
 from typing import Final, NewType, Self, cast
 
+import numpy as np
 import numpy.typing as npt
+from numba import njit
 
 from pyri.batch_trinary import pack_columns
 from pyri.storage.engine import StorageError
@@ -277,6 +280,113 @@ def decode_transaction_trytes(data: bytes) -> str:
     return unpack_trytes([_exact(data, TX_BYTES, "transaction")], TX_TRITS)[0]
 
 
+# What a walk through the Tangle reads of a stored transaction (reference §2.1), as trit
+# offsets: currentIndex at 6993 and lastIndex at 7020 (27 trits each), trunk at 7290 and
+# branch at 7533 (243 each). They lie in stored bytes 1398..1555 (5 trits to a byte, the bundle
+# hash between them is not read). The trunk starts on a byte boundary and is its own key but
+# for the last byte; the other fields straddle bytes and are re-cut from whole bytes.
+_LINKS_BYTES: Final = operator.itemgetter(slice(1398, 1556))
+_KEY_ITEM: Final = np.dtype((np.void, HASH_BYTES))
+
+
+def _byte_parts() -> npt.NDArray[np.int16]:
+    """Per unsigned byte: its signed value, the balanced numbers in its lowest one, two and
+    three trits and in its top two trits, and 1 in the last column for a byte that packing never
+    produces (a value outside -121..121; its other columns are 0)."""
+    parts = np.zeros((256, 6), dtype=np.int16)
+    for byte in range(256):
+        value = byte - 256 if byte > 127 else byte
+        if not -121 <= value <= 121:
+            parts[byte, 5] = 1
+            continue
+        trits = []
+        rest = value
+        for _ in range(5):
+            trit = (rest + 1) % 3 - 1
+            trits.append(trit)
+            rest = (rest - trit) // 3
+        low = [sum(t * 3**i for i, t in enumerate(trits[:n])) for n in (1, 2, 3)]
+        parts[byte] = [value, *low, trits[3] + 3 * trits[4], 0]
+    parts.flags.writeable = False
+    return parts
+
+
+_BYTE_PARTS: Final = _byte_parts()
+
+
+@njit(cache=True, nogil=True)
+def _decode_links(
+    data: npt.NDArray[np.uint8],
+    parts: npt.NDArray[np.int16],
+    trunks: npt.NDArray[np.int8],
+    branches: npt.NDArray[np.int8],
+    indexes: npt.NDArray[np.int64],
+) -> int:
+    """For each record's bytes 1398..1555 (158 each, back to back in ``data``): trunk and
+    branch as 49-byte hash keys (243 trits, two zero trits), currentIndex and lastIndex.
+    ``parts`` is ``_BYTE_PARTS``. Returns the first record holding a byte outside -121..121,
+    or -1."""
+    width = 158  # the bytes _LINKS_BYTES takes
+    value, low1, low2, low3, top2, bad = 0, 1, 2, 3, 4, 5  # the columns of parts
+    for r in range(trunks.shape[0]):
+        row = data[r * width : (r + 1) * width]
+        invalid = 0
+        for k in range(width):
+            invalid |= parts[row[k], bad]
+        if invalid:
+            return r
+        # currentIndex: the top two trits of byte 1398, then bytes 1399..1403.
+        number = 0
+        for k in range(5, 0, -1):
+            number = 243 * number + parts[row[k], value]
+        indexes[r, 0] = 9 * number + parts[row[0], top2]
+        # lastIndex: bytes 1404..1408, then the low two trits of byte 1409.
+        number = parts[row[11], low2]
+        for k in range(10, 5, -1):
+            number = 243 * number + parts[row[k], value]
+        indexes[r, 1] = number
+        # trunk: bytes 1458..1505, then the low three trits of byte 1506.
+        for j in range(48):
+            trunks[r, j] = row[60 + j]
+        trunks[r, 48] = parts[row[108], low3]
+        # branch: key byte j holds the top two trits of byte 1506 + j and the low three of
+        # byte 1507 + j; the last key byte holds one trit of byte 1555, then padding.
+        for j in range(48):
+            branches[r, j] = parts[row[108 + j], top2] + 9 * parts[row[109 + j], low3]
+        branches[r, 48] = parts[row[156], top2] + 9 * parts[row[157], low1]
+    return -1
+
+
+def decode_links(
+    records: Sequence[bytes],
+) -> tuple[list[HashKey], list[HashKey], list[int], list[int]]:
+    """(trunk keys, branch keys, currentIndexes, lastIndexes) of stored transactions, entry i
+    from record i: what a walk through the Tangle reads, decoded in one compiled pass from the
+    158 bytes that hold it (about 1 µs a record; the whole trytes cost ~14 µs). StorageError if
+    a record is not a stored transaction."""
+    if not records:
+        return [], [], [], []
+    if set(map(len, records)) != {TX_BYTES}:
+        raise StorageError(f"stored transactions must be {TX_BYTES} bytes each")
+    rows = len(records)
+    data = np.frombuffer(b"".join(map(_LINKS_BYTES, records)), dtype=np.uint8)
+    trunks = np.empty((rows, HASH_BYTES), dtype=np.int8)
+    branches = np.empty((rows, HASH_BYTES), dtype=np.int8)
+    indexes = np.empty((rows, 2), dtype=np.int64)
+    bad = _decode_links(data, _BYTE_PARTS, trunks, branches, indexes)
+    if bad >= 0:
+        raise StorageError(f"stored transaction #{bad} holds a byte outside -121..121")
+    current, last = indexes.T.tolist()
+    # Each row viewed as one 49-byte void item: tolist() makes the keys in C, several times
+    # faster than slicing the bytes in Python (and, unlike an "S" view, keeps trailing zeros).
+    return (
+        cast(list[HashKey], trunks.view(_KEY_ITEM).ravel().tolist()),
+        cast(list[HashKey], branches.view(_KEY_ITEM).ravel().tolist()),
+        current,
+        last,
+    )
+
+
 # --- composite index keys -----------------------------------------------------------------------
 
 
@@ -455,6 +565,35 @@ class TxMeta:
             arrival_ms=arrival_ms,
             milestone=bool(flags & _MILESTONE),
         )
+
+
+_META_SNAPSHOT_INDEX: Final = struct.Struct(">i")  # after the flags and validity bytes
+_VALIDITY_BYTES: Final = frozenset({0, 1, 255})  # validity -1, 0, 1 as an unsigned byte
+
+
+def meta_snapshot_index(data: bytes) -> int:
+    """``TxMeta.decode(data).snapshot_index`` without building the TxMeta (~0.3 µs instead of
+    ~2.5): the confirmation walks read only this, for every tail they meet. StorageError for a
+    record that is not transaction metadata."""
+    _exact(data, _META.size, "transaction metadata")
+    if data[0] & ~(_SOLID | _MILESTONE) or data[1] not in _VALIDITY_BYTES:
+        raise StorageError(f"corrupted transaction metadata {data.hex()}")
+    return int(_META_SNAPSHOT_INDEX.unpack_from(data, 2)[0])
+
+
+def meta_snapshot_indexes(records: Sequence[bytes | None]) -> list[int]:
+    """``meta_snapshot_index`` of many records (0 for None: not stored), unpacked together."""
+    stored = [data for data in records if data is not None]
+    joined = b"".join(stored)
+    if len(joined) != _META.size * len(stored):
+        raise StorageError(f"transaction metadata must be {_META.size} bytes each")
+    indexes: list[int] = []
+    for flags, validity, index, _ in _META.iter_unpack(joined):
+        if flags & ~(_SOLID | _MILESTONE) or validity not in (-1, 0, 1):
+            raise StorageError(f"corrupted transaction metadata (flags {flags}, {validity})")
+        indexes.append(index)
+    found = iter(indexes)
+    return [0 if data is None else next(found) for data in records]
 
 
 # --- node metadata ------------------------------------------------------------------------------
