@@ -116,6 +116,8 @@ class TryteList:
     optional: bool = False
 
     def read(self, request: Request, limit: int) -> list[str]:
+        if self.optional and request.get(self.key) is None:
+            return []  # absent or null: the common case of getBalances' tips, kept short
         items = _read_list(request, self.key, limit, optional=self.optional)
         length = self.length
         for index, item in enumerate(items):
@@ -134,6 +136,12 @@ class AddressList:
 
     def read(self, request: Request, limit: int) -> list[str]:
         items = _read_list(request, self.key, limit)
+        for item in items:
+            if type(item) is not str or len(item) != HASH_TRYTES or not _is_trytes(item):
+                break
+        else:
+            # The common case, every element an 81-tryte address: the list as given.
+            return cast("list[str]", items)
         result: list[str] = []
         checksummed: list[tuple[int, str]] = []
         shape_error: str | None = None

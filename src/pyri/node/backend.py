@@ -44,6 +44,7 @@ from pyri.consensus.ledger_view import TipsDiff, tails_consistent, tips_diff
 from pyri.consensus.tangle import StoreReader, TangleConfig, TransactionCache
 from pyri.consensus.view import MemoReader, is_solid
 from pyri.model.bundle import BundleVerdict
+from pyri.node.write_counter import WriteCounter
 from pyri.node.writer import Rejection
 from pyri.storage import schema
 from pyri.storage.engine import KVEngine, ReadView
@@ -119,6 +120,7 @@ class StoreBackend:
         *,
         testnet: bool,
         db_path: Path | None = None,
+        writes: WriteCounter | None = None,
     ) -> None:
         self._engine = engine
         self._tangle_config = tangle_config
@@ -128,7 +130,11 @@ class StoreBackend:
         self._db_file = None if db_path is None else db_path / "data.mdb"
         self._verdicts: OrderedDict[str, BundleVerdict] = OrderedDict()
         self._transactions = TransactionCache()
-        self._answers: OrderedDict[tuple[str, ...], tuple[bytes, Balances]] = OrderedDict()
+        # Without the writer's count of writes, every cached answer is checked against the
+        # database before it is given.
+        self._writes = writes
+        # addresses -> (latest solid milestone record, answer, count of writes when last checked)
+        self._answers: OrderedDict[tuple[str, ...], tuple[bytes, Balances, int]] = OrderedDict()
         self._tip_diffs: OrderedDict[tuple[tuple[str, ...], int, str], Mapping[str, int]] = (
             OrderedDict()
         )
@@ -199,16 +205,22 @@ class StoreBackend:
     def balances(self, addresses: Sequence[str]) -> Balances:
         # The ledger changes only when a milestone is applied, and then the latest solid
         # milestone record changes with it: an answer for the same addresses under the same
-        # record is still right. Wallets poll the same addresses; each poll is then one read.
+        # record is still right. Wallets poll the same addresses; each poll is then one read,
+        # or none while the writer's count shows that nothing was written since the answer was
+        # last checked (it is read before the database, see write_counter.py).
+        count = 1 if self._writes is None else self._writes.value
         key = tuple(addresses)
         cached = self._answers.get(key)
         if cached is not None:
-            record = self._engine.get_many(_SOLID_RECORD)[0]
-            if record == cached[0]:
-                return cached[1]
+            record, answer, checked = cached
+            if count == checked and not count & 1:
+                return answer
+            if self._engine.get_many(_SOLID_RECORD)[0] == record:
+                self._answers[key] = (record, answer, count)
+                return answer
         snapshot = quick_ledger_snapshot(self._engine, addresses)
         answer = Balances(snapshot.balances, snapshot.index, snapshot.hash)
-        self._answers[key] = (snapshot.record, answer)
+        self._answers[key] = (snapshot.record, answer, count)
         if len(self._answers) > _ANSWER_CACHE_SIZE:
             self._answers.popitem(last=False)
         return answer

@@ -37,6 +37,7 @@ from pyri.consensus.snapshot_files import (
 from pyri.consensus.tangle import Tangle, TangleConfig
 from pyri.errors import PyriError
 from pyri.node.config import NodeConfig, is_local_snapshot
+from pyri.node.write_counter import WriteCounter
 from pyri.node.writer import Writer, WriterServer
 from pyri.storage import open_engine, schema
 from pyri.storage.engine import KVEngine
@@ -163,6 +164,8 @@ def run(config: NodeConfig) -> int:
     # next run on the same database replaces it instead of leaving litter.
     digest = hashlib.sha1(str(config.db_path.resolve()).encode()).hexdigest()[:16]
     socket_path = Path(tempfile.gettempdir()) / f"pyri-writer-{digest}.sock"
+    # The writer's count of writes, which API workers read to reuse answers (write_counter.py).
+    counter_path = socket_path.with_suffix(".count")
     key = secrets.token_bytes(32)
     # The writer is a spawned process, not a thread: the API workers are forked from this
     # process, and LMDB must not be open in a process that forks.
@@ -170,7 +173,7 @@ def run(config: NodeConfig) -> int:
     parent_end, child_end = context.Pipe()
     process = context.Process(
         target=_writer_main,
-        args=(config.to_json(), str(socket_path), key, child_end),
+        args=(config.to_json(), str(socket_path), str(counter_path), key, child_end),
         name="pyri-writer",
     )
     process.start()
@@ -187,6 +190,7 @@ def run(config: NodeConfig) -> int:
 
     os.environ[worker.ENV_CONFIG] = config.to_json()
     os.environ[worker.ENV_SOCKET] = str(socket_path)
+    os.environ[worker.ENV_COUNTER] = str(counter_path)
     os.environ[worker.ENV_KEY] = key.hex()
     try:
         _serve(config)
@@ -222,7 +226,9 @@ def _setup_logging() -> None:
     )
 
 
-def _writer_main(config_json: str, socket_path: str, key: bytes, control: Connection) -> None:
+def _writer_main(
+    config_json: str, socket_path: str, counter_path: str, key: bytes, control: Connection
+) -> None:
     """The writer process: database, ledger, milestone processing, the store/broadcast socket."""
     _setup_logging()
     stop = threading.Event()
@@ -238,7 +244,10 @@ def _writer_main(config_json: str, socket_path: str, key: bytes, control: Connec
     except PyriError as error:
         control.send(("error", str(error)))
         return
-    writer = Writer(tangle, ledger)
+    # Created only now that this process holds the database lock: a second node started on
+    # the same database must not replace the count the running node's workers read.
+    counter = WriteCounter.create(Path(counter_path))
+    writer = Writer(tangle, ledger, counter=counter)
     server = WriterServer(writer, Path(socket_path), key)
     try:
         writer.process()
@@ -263,6 +272,8 @@ def _writer_main(config_json: str, socket_path: str, key: bytes, control: Connec
     finally:
         writer.stop()
         server.close()
+        counter.close()
+        Path(counter_path).unlink(missing_ok=True)
         _clear_in_use(engine)
         engine.close()
         lock.close()

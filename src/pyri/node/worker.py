@@ -1,8 +1,8 @@
 """An API worker process: the ASGI app over a read-only view of the node's database.
 
-Granian (or uvicorn) imports ``create`` in every worker process; the node passes its settings
-and the writer's socket through the environment. Reads go straight to LMDB, so they scale with
-processes; writes go to the node's single writer.
+Granian (or uvicorn) imports ``create`` in every worker process; the node passes its settings,
+the writer's socket and the writer's count of writes through the environment. Reads go straight
+to LMDB, so they scale with processes; writes go to the node's single writer.
 """
 
 from __future__ import annotations
@@ -14,12 +14,14 @@ from pyri.api.app import ASGIApp, create_app
 from pyri.node.backend import StoreBackend
 from pyri.node.config import NodeConfig
 from pyri.node.service import api_config, tangle_config
+from pyri.node.write_counter import WriteCounter
 from pyri.node.writer import WriterClient
 from pyri.storage import open_engine
 
 ENV_CONFIG = "PYRI_NODE_CONFIG"
 ENV_SOCKET = "PYRI_WRITER_SOCKET"
 ENV_KEY = "PYRI_WRITER_KEY"
+ENV_COUNTER = "PYRI_WRITE_COUNTER"
 
 
 def create() -> ASGIApp:
@@ -34,5 +36,6 @@ def create() -> ASGIApp:
         client,
         testnet=config.testnet,
         db_path=config.db_path,
+        writes=WriteCounter.attach(Path(os.environ[ENV_COUNTER])),
     )
     return create_app(backend, api_config(config))

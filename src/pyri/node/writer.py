@@ -23,6 +23,7 @@ from pyri.consensus.tangle import IngestResult, IngestStatus, Tangle
 from pyri.consensus.validation import check_transaction
 from pyri.errors import PyriError, TrinaryError
 from pyri.model.transaction import ParsedBatch, Transaction, parse_batch_matrices
+from pyri.node.write_counter import WriteCounter
 
 _LOG: Final = logging.getLogger("pyri.node")
 # How often the writer re-runs milestone processing when no transactions arrive (a milestone
@@ -54,11 +55,14 @@ class Writer:
         ledger: Ledger,
         on_applied: Callable[[AppliedMilestone], None] | None = None,
         clock: Callable[[], float] = time.time,
+        counter: WriteCounter | None = None,
     ) -> None:
         self._tangle = tangle
         self._ledger = ledger
         self._on_applied = on_applied or _log_applied
         self._clock = clock
+        # Bumped around every write step, so that API workers know when to read again.
+        self._counter = counter or WriteCounter.in_memory()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -87,13 +91,13 @@ class Writer:
 
     def broadcast(self, trytes: Sequence[str]) -> list[IngestResult]:
         """broadcastTransactions: invalid transactions are dropped silently."""
-        with self._lock:
+        with self._lock, self._counter.writing():
             results = self._tangle.ingest(list(trytes))
             self._after(results)
         return results
 
     def _ingest(self, transactions: Sequence[Transaction], source: ParsedBatch) -> None:
-        with self._lock:
+        with self._lock, self._counter.writing():
             results = self._tangle.ingest_parsed(list(transactions), source)
             self._after(results)
 
@@ -104,10 +108,12 @@ class Writer:
             for r in results
             if r.transaction is not None and r.status is not IngestStatus.REJECTED
         )
-        self.process()
+        self._ledger.process(self._on_applied)
 
     def process(self) -> None:
-        self._ledger.process(self._on_applied)
+        """Apply the milestones that have become applicable."""
+        with self._lock, self._counter.writing():
+            self._ledger.process(self._on_applied)
 
     def start(self) -> None:
         """Run milestone processing in the background as well (retries after failures)."""
@@ -115,8 +121,7 @@ class Writer:
         def loop() -> None:
             while not self._stop.wait(_IDLE_SECONDS):
                 try:
-                    with self._lock:
-                        self.process()
+                    self.process()
                 except Exception:  # a fault must not stop the node's writer for good
                     _LOG.exception("milestone processing failed")
 

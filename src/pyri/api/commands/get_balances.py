@@ -47,7 +47,7 @@ def handle(request: Request, context: Context) -> dict[str, object]:
         references = [result.milestone_hash]
     return {
         # Decimal strings: a balance may exceed what a JavaScript number holds exactly.
-        "balances": [str(balance) for balance in result.balances],
+        "balances": list(map(str, result.balances)),
         "references": references,
         "milestoneIndex": result.milestone_index,
     }

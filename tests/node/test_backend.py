@@ -1,0 +1,157 @@
+"""StoreBackend's getBalances answers (no tips) on a real Tangle, Ledger and Writer: a cached
+answer is given without reading the database only while the writer's count of writes shows
+that nothing was written since it was checked."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+
+import pytest
+
+from pyri.consensus.ledger import Ledger, initialize
+from pyri.consensus.snapshot_files import SnapshotState
+from pyri.consensus.tangle import Tangle, TangleConfig
+from pyri.crypto.sponge import SpongeMode
+from pyri.model.bundle import SUPPLY
+from pyri.node.backend import StoreBackend
+from pyri.node.write_counter import WriteCounter
+from pyri.node.writer import Rejection, Writer
+from pyri.storage import open_engine
+from pyri.storage.engine import KVEngine, ReadView, WriteBatch
+from pyri.trinary import NULL_HASH
+from tests.consensus.milestone_builder import CoordinatorKeys, build_milestone
+
+RICH = "RICH" + "9" * 77
+POOR = "POOR" + "9" * 77
+
+
+@cache
+def _keys() -> CoordinatorKeys:
+    return CoordinatorKeys.generate("PYRI9BACKEND9TEST".ljust(81, "9"), 2, 1, SpongeMode.CURLP27)
+
+
+class CountingEngine:
+    """An engine that counts ``get_many`` calls (the one read of a cached getBalances answer)."""
+
+    def __init__(self, engine: KVEngine) -> None:
+        self._engine = engine
+        self.reads = 0
+
+    @property
+    def buckets(self) -> tuple[str, ...]:
+        return self._engine.buckets
+
+    def read(self) -> ReadView:
+        return self._engine.read()
+
+    def get_many(self, items: Sequence[tuple[str, bytes]]) -> list[bytes | None]:
+        self.reads += 1
+        return self._engine.get_many(items)
+
+    def write(self) -> WriteBatch:
+        return self._engine.write()
+
+    def sync(self) -> None:
+        self._engine.sync()
+
+    def close(self) -> None:
+        self._engine.close()
+
+
+class _NoSubmitter:
+    def store(self, trytes: Sequence[str]) -> Rejection | None:
+        raise AssertionError("not used")
+
+    def broadcast(self, trytes: Sequence[str]) -> object:
+        raise AssertionError("not used")
+
+
+class Node:
+    """A writer and an API backend over one engine, sharing a count of writes as a node's
+    writer process and API workers do."""
+
+    def __init__(self, counted: bool = True) -> None:
+        self.engine = CountingEngine(open_engine(None))
+        keys = _keys()
+        self.keys = keys
+        coordinator = keys.config()
+        tangle = Tangle(self.engine, TangleConfig(mwm=0))
+        state = SnapshotState(
+            balances={RICH: SUPPLY - 7, POOR: 7},
+            index=0,
+            hash=NULL_HASH,
+            timestamp=0,
+            solid_entry_points={NULL_HASH: 0},
+            seen_milestones={},
+        )
+        initialize(tangle, coordinator, state)
+        self.counter = WriteCounter.in_memory()
+        self.writer = Writer(tangle, Ledger(tangle, coordinator), counter=self.counter)
+        self.backend = StoreBackend(
+            self.engine,
+            TangleConfig(mwm=0),
+            coordinator,
+            _NoSubmitter(),
+            testnet=True,
+            writes=self.counter if counted else None,
+        )
+        self.previous = NULL_HASH
+
+    def issue_milestone(self, index: int) -> None:
+        milestone = build_milestone(self.keys, index, trunk=self.previous, branch=self.previous)
+        assert self.writer.store([tx.trytes for tx in reversed(milestone)]) is None
+        self.previous = milestone[0].hash
+
+    def index(self, addresses: Sequence[str]) -> int:
+        return self.backend.balances(addresses).milestone_index
+
+
+@pytest.fixture
+def node() -> Node:
+    return Node()
+
+
+def test_a_cached_answer_needs_no_read_while_nothing_was_written(node: Node) -> None:
+    first = node.backend.balances([RICH, POOR])
+    assert (list(first.balances), first.milestone_index) == ([SUPPLY - 7, 7], 0)
+    reads = node.engine.reads
+    for _ in range(3):
+        assert node.backend.balances([RICH, POOR]) is first
+    assert node.engine.reads == reads
+
+
+def test_an_applied_milestone_is_seen_by_the_next_answer(node: Node) -> None:
+    assert node.index([RICH]) == 0
+    node.issue_milestone(1)
+    assert node.index([RICH]) == 1
+    node.issue_milestone(2)
+    assert node.index([RICH]) == 2
+
+
+def test_a_write_without_a_ledger_change_costs_one_check(node: Node) -> None:
+    answer = node.backend.balances([POOR])
+    node.writer.process()  # nothing to apply, but the count moved
+    reads = node.engine.reads
+    assert node.backend.balances([POOR]) is answer
+    assert node.backend.balances([POOR]) is answer
+    assert node.engine.reads == reads + 1
+
+
+def test_during_a_write_every_answer_is_checked(node: Node) -> None:
+    answer = node.backend.balances([POOR])
+    with node.counter.writing():
+        reads = node.engine.reads
+        assert node.backend.balances([POOR]) is answer
+        assert node.backend.balances([POOR]) is answer
+        assert node.engine.reads == reads + 2
+
+
+def test_without_a_count_every_answer_is_checked() -> None:
+    node = Node(counted=False)
+    answer = node.backend.balances([POOR])
+    reads = node.engine.reads
+    assert node.backend.balances([POOR]) is answer
+    assert node.engine.reads == reads + 1
+    node.issue_milestone(1)
+    assert node.index([POOR]) == 1
