@@ -14,6 +14,9 @@ it answers from a ledger at milestone 3.
 * getBalances for 1 address, no tips, on one API worker (``--api-workers 1``), beside
   getNodeAPIConfiguration on the same server stack (its handler returns static configuration:
   the cost of the transport, JSON and dispatch alone): req/s, p99 latency, and the ratio.
+* The same on one worker, but every request asks for another of 50,000 addresses: a worker
+  keeps the answers of its last 4,096 requests (correct until a write, see
+  node/write_counter.py), so this run shows the cost of an answer read from the ledger.
 * getBalances on two API workers vs one (the load generator shares the machine's two cores).
 * getBalances for 1,000 addresses: the server's own ``duration`` field, median of 50 calls on
   one keep-alive connection, beside the same for 1 address.
@@ -70,6 +73,9 @@ ROUNDS: Final = 2  # interleaved rounds of the three measured runs; the best of 
 WARMUP_S: Final = 2
 DURATION_CALLS: Final = 50
 MANY_ADDRESSES: Final = 1000
+# More addresses than an API worker keeps answers for (node/backend.py keeps 4,096), so that
+# every request of the "uncached" run reads the ledger.
+UNCACHED_ADDRESSES: Final = 50_000
 MILESTONES: Final = 3
 START_TIMEOUT_S: Final = 90.0
 STOP_TIMEOUT_S: Final = 30.0
@@ -270,9 +276,50 @@ end
 """
 
 
-def wrk_load(port: int, body: dict[str, Any], seconds: int, directory: Path) -> Load:
+# Each request asks for another address: a different getBalances body per request, made once in
+# Lua before the run (building it per request would spend the load generator's CPU).
+_WRK_VARYING: Final = """
+local alphabet = "9ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+local requests = {{}}
+local next_request = 0
+for n = 0, {count} - 1 do
+  local digits, rest = {{}}, n
+  for i = 1, 6 do
+    local d = rest % 27
+    digits[i] = alphabet:sub(d + 1, d + 1)
+    rest = math.floor(rest / 27)
+  end
+  local body = string.format([==[{template}]==], table.concat(digits))
+  requests[n + 1] = wrk.format(nil, nil, nil, body)
+end
+request = function()
+  next_request = next_request % {count} + 1
+  return requests[next_request]
+end
+"""
+
+
+@dataclass(frozen=True)
+class Varying:
+    """A getBalances request for one address that changes with every request: the prefix and
+    six trytes counting up, ``count`` different addresses in turn."""
+
+    prefix: str  # 75 trytes
+    count: int
+
+    def body(self, n: int) -> dict[str, Any]:
+        digits = "".join(ALPHABET[(n // 27**i) % 27] for i in range(6))
+        return {"command": "getBalances", "addresses": [self.prefix + digits]}
+
+
+def wrk_load(port: int, body: dict[str, Any] | Varying, seconds: int, directory: Path) -> Load:
     script = directory / "load.lua"
-    script.write_text(_WRK_SCRIPT.format(body=json.dumps(body)))
+    if isinstance(body, Varying):
+        template = json.dumps(body.body(0)).replace(body.prefix + "9" * 6, body.prefix + "%s")
+        varying = _WRK_VARYING.format(count=body.count, template=template)
+        script.write_text(_WRK_SCRIPT.format(body="") + varying)
+    else:
+        script.write_text(_WRK_SCRIPT.format(body=json.dumps(body)))
     command = ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s"]
     command += ["-s", str(script), f"http://{HOST}:{port}/"]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
@@ -288,13 +335,20 @@ def wrk_load(port: int, body: dict[str, Any], seconds: int, directory: Path) -> 
 
 
 async def _connection_loop(
-    port: int, request: bytes, deadline: float, latencies: list[float], errors: list[int]
+    port: int,
+    requests: Sequence[bytes],
+    first: int,
+    deadline: float,
+    latencies: list[float],
+    errors: list[int],
 ) -> None:
     reader, writer = await asyncio.open_connection(HOST, port)
+    turn = first
     try:
         while time.perf_counter() < deadline:
             start = time.perf_counter()
-            writer.write(request)
+            writer.write(requests[turn % len(requests)])
+            turn += CONNECTIONS
             head = await reader.readuntil(b"\r\n\r\n")
             length = 0
             for line in head.split(b"\r\n")[1:]:
@@ -311,18 +365,28 @@ async def _connection_loop(
             await writer.wait_closed()
 
 
-async def _python_load_async(port: int, body: dict[str, Any], seconds: int) -> Load:
+def _request_bytes(port: int, body: dict[str, Any]) -> bytes:
     data = json.dumps(body).encode()
-    request = (
+    return (
         f"POST / HTTP/1.1\r\nHost: {HOST}:{port}\r\nContent-Type: application/json\r\n"
         f"X-IOTA-API-Version: 1\r\nContent-Length: {len(data)}\r\n\r\n"
     ).encode() + data
+
+
+async def _python_load_async(port: int, body: dict[str, Any] | Varying, seconds: int) -> Load:
+    if isinstance(body, Varying):
+        requests = [_request_bytes(port, body.body(n)) for n in range(body.count)]
+    else:
+        requests = [_request_bytes(port, body)]
     latencies: list[float] = []
     errors: list[int] = []
     start = time.perf_counter()
     deadline = start + seconds
     await asyncio.gather(
-        *(_connection_loop(port, request, deadline, latencies, errors) for _ in range(CONNECTIONS))
+        *(
+            _connection_loop(port, requests, k, deadline, latencies, errors)
+            for k in range(CONNECTIONS)
+        )
     )
     elapsed = time.perf_counter() - start
     ordered = sorted(latencies)
@@ -330,7 +394,7 @@ async def _python_load_async(port: int, body: dict[str, Any], seconds: int) -> L
     return Load(len(ordered), elapsed, statistics.median(ordered) * 1000, p99 * 1000, len(errors))
 
 
-def python_load(port: int, body: dict[str, Any], seconds: int, directory: Path) -> Load:
+def python_load(port: int, body: dict[str, Any] | Varying, seconds: int, directory: Path) -> Load:
     return asyncio.run(_python_load_async(port, body, seconds))
 
 
@@ -405,7 +469,13 @@ def main() -> None:
                 assert int(answer["balances"][0]) > 0, answer
                 status, answer = call(node.port, many_body)
                 assert status == 200 and len(answer["balances"]) == MANY_ADDRESSES, answer
-            runs = {"trivial": (one, trivial_body), "one": (one, one_body), "two": (two, one_body)}
+            uncached = Varying("UNCACHED9" + "9" * 66, UNCACHED_ADDRESSES)
+            runs: dict[str, tuple[Node, dict[str, Any] | Varying]] = {
+                "trivial": (one, trivial_body),
+                "one": (one, one_body),
+                "two": (two, one_body),
+                "uncached": (one, uncached),
+            }
             for node, body in runs.values():
                 load(node.port, body, WARMUP_S, directory)
             results: dict[str, list[Load]] = {key: [] for key in runs}
@@ -418,14 +488,15 @@ def main() -> None:
             for node in (one, two):
                 node.stop()
         clean = one.closed_cleanly and two.closed_cleanly
-    trivial, one_worker, two_workers = (
-        max(results[key], key=lambda run: run.rps) for key in ("trivial", "one", "two")
+    trivial, one_worker, two_workers, uncached_run = (
+        max(results[key], key=lambda run: run.rps) for key in ("trivial", "one", "two", "uncached")
     )
     total_s = time.perf_counter() - started
 
     errors = sum(run.errors for runs_of in results.values() for run in runs_of)
     ratio = one_worker.rps / trivial.rps
     scaling = two_workers.rps / one_worker.rps
+    uncached_ratio = uncached_run.rps / trivial.rps
     figures = {
         "loadgen": loadgen,
         "connections": CONNECTIONS,
@@ -437,6 +508,9 @@ def main() -> None:
         "trivial_p50_ms": round(trivial.p50_ms, 2),
         "trivial_p99_ms": round(trivial.p99_ms, 2),
         "getbalances_over_trivial": round(ratio, 3),
+        "getbalances_uncached_rps": round(uncached_run.rps),
+        "getbalances_uncached_p99_ms": round(uncached_run.p99_ms, 2),
+        "getbalances_uncached_over_trivial": round(uncached_ratio, 3),
         "getbalances_2workers_rps": round(two_workers.rps),
         "getbalances_2workers_p99_ms": round(two_workers.p99_ms, 2),
         "workers2_over_1": round(scaling, 3),
@@ -468,6 +542,18 @@ def main() -> None:
             f"{one_worker.p99_ms:.1f}",
             f"{trivial.p99_ms:.1f} trivial",
             f"{one_worker.p99_ms / trivial.p99_ms:.2f}",
+        ),
+        (
+            "getBalances, another addr each request, req/s",
+            f"{uncached_run.rps:,.0f}",
+            f"{trivial.rps:,.0f} trivial",
+            f"{uncached_ratio:.2f}",
+        ),
+        (
+            "    p99 latency, ms",
+            f"{uncached_run.p99_ms:.1f}",
+            f"{trivial.p99_ms:.1f} trivial",
+            f"{uncached_run.p99_ms / trivial.p99_ms:.2f}",
         ),
         (
             "getBalances 1 addr, 2 workers, req/s",
@@ -507,7 +593,9 @@ def main() -> None:
     print(
         f"load generator: {loadgen}, {CONNECTIONS} connections, {RUN_S} s per run after a "
         f"{WARMUP_S} s warm-up, {ROUNDS} interleaved rounds (trivial, getBalances on 1 worker, "
-        f"on 2 workers), best round shown; req/s of every round: {figures['all_rps']}; "
+        f"on 2 workers, on 1 worker for another of {UNCACHED_ADDRESSES:,} addresses each "
+        f"request so that no answer comes from the worker's cache), best round shown; "
+        f"req/s of every round: {figures['all_rps']}; "
         f"{errors} errors or non-200 answers; load average at start {load_at_start:.2f} (the "
         f"machine is shared). Trivial endpoint: "
         f"getNodeAPIConfiguration (its handler returns static configuration). Durations: "

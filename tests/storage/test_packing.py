@@ -69,3 +69,14 @@ def test_unpack_refuses_wrong_lengths_and_bytes_out_of_range() -> None:
     with pytest.raises(StorageError):
         p.unpack_rows(bytes([0, 0x86]), 1, 10)  # 0x86 = -122
     assert p.unpack_rows(bytes([121, 0x87]), 1, 10).tolist() == [[1] * 5 + [-1] * 5]
+
+
+def test_split_rows_keeps_trailing_zero_bytes_and_odd_shapes() -> None:
+    packed = np.zeros((3, 49), dtype=np.int8)
+    packed[1, 0] = 5
+    assert p.split_rows(packed) == [bytes(49), b"\x05" + bytes(48), bytes(49)]
+    # A column slice is not contiguous; an empty batch and zero-width rows are still rows.
+    wide = np.arange(12, dtype=np.int8).reshape(3, 4)
+    assert p.split_rows(wide[:, 1:3]) == [bytes([1, 2]), bytes([5, 6]), bytes([9, 10])]
+    assert p.split_rows(np.zeros((0, 49), dtype=np.int8)) == []
+    assert p.split_rows(np.zeros((2, 0), dtype=np.int8)) == [b"", b""]
