@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pyri.consensus.tangle import Tangle, TangleConfig
-from pyri.importer import import_files, parse_line
+from pyri.importer import DEFAULT_BATCH, import_files, parse_line
 from pyri.model.transaction import Transaction, parse_batch
 from pyri.storage import open_engine
 from pyri.trinary import NULL_HASH
@@ -126,3 +126,27 @@ def test_killed_import_reruns_to_the_exact_set(tmp_path: Path, dump_format: bool
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
     assert "already known" in done.stdout
     assert _stored_hashes(db) == {tx.hash for tx in transactions}
+
+
+def test_the_import_help_names_the_default_batch_and_a_bad_batch_is_refused(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    shown = subprocess.run(
+        [sys.executable, "-m", "pyri.cli", "import", "--help"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert f"(default {DEFAULT_BATCH})" in " ".join(shown.stdout.split())
+    source = tmp_path / "one.txt"
+    source.write_text("")
+    refused = subprocess.run(
+        [sys.executable, "-m", "pyri.cli", "import", str(source), "--batch", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert refused.returncode == 2
+    assert refused.stderr == "pyri import: --batch must be at least 1\n"

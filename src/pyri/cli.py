@@ -60,7 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         help="lower bound of the timestamp rule, seconds (default 0: accept archived data)",
     )
-    importer.add_argument("--batch", type=int, default=1000, help="transactions per write")
+    importer.add_argument(
+        "--batch",
+        type=int,
+        default=None,
+        help="transactions per atomic write (default 5000)",
+    )
     importer.add_argument("--no-progress", action="store_true", help="no progress bar")
     devnet_cli.register(sub)
     return parser
@@ -120,7 +125,7 @@ def _import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from pyri.consensus.tangle import Tangle, TangleConfig
-    from pyri.importer import import_files, print_summary
+    from pyri.importer import DEFAULT_BATCH, import_files, print_summary
     from pyri.storage import open_engine
 
     paths = [Path(name) for name in args.files]
@@ -128,14 +133,15 @@ def _import(args: argparse.Namespace) -> int:
         if not path.is_file():
             print(f"pyri import: no such file: {path}", file=sys.stderr)
             return 2
-    if args.batch < 1:
+    batch = DEFAULT_BATCH if args.batch is None else args.batch
+    if batch < 1:
         print("pyri import: --batch must be at least 1", file=sys.stderr)
         return 2
     mwm = args.mwm if args.mwm is not None else (9 if args.testnet else 14)
     engine = open_engine(args.db_path)
     try:
         tangle = Tangle(engine, TangleConfig(mwm=mwm, snapshot_timestamp_s=args.snapshot_timestamp))
-        summary = import_files(tangle, paths, args.batch, progress=not args.no_progress)
+        summary = import_files(tangle, paths, batch, progress=not args.no_progress)
     finally:
         engine.close()
     print_summary(summary)
