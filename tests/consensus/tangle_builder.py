@@ -251,11 +251,14 @@ class TangleBuilder:
         trunk: Approvee = NULL_HASH,
         branch: Approvee = NULL_HASH,
         tag: str = EMPTY_TAG,
+        bundle_hash: str | None = None,
         store: bool = True,
     ) -> Bundle:
-        """A zero-value single-transaction bundle; ``text`` (trytes) is its message."""
+        """A zero-value single-transaction bundle; ``text`` (trytes) is its message. Another
+        ``bundle_hash`` than its own makes it INVALID (reason bundle_hash)."""
         rows = [_Row(address, 0, fragment=text.ljust(FRAGMENT_TRYTES, "9"), tag=tag.ljust(27, "9"))]
-        return self._attach(rows, _bundle_hash(rows), trunk, branch, store=store)
+        digest = _bundle_hash(rows) if bundle_hash is None else bundle_hash
+        return self._attach(rows, digest, trunk, branch, store=store)
 
     def reattach(
         self,

@@ -85,6 +85,37 @@ def test_solidity_in_any_arrival_order(engine: KVEngine, order: str) -> None:
         assert reader.missing() == []
 
 
+@pytest.mark.parametrize("order", ["in order", "reverse", "random"])
+def test_each_tail_is_reported_once_in_the_batch_that_makes_it_solid(
+    engine: KVEngine, order: str
+) -> None:
+    rng = random.Random(12)
+    made: list[Transaction] = []
+    for k in range(80):  # every third one a tail, the others not (solidity ignores bundles)
+        trunk = rng.choice(made).hash if made and rng.random() < 0.9 else NULL_HASH
+        branch = rng.choice(made).hash if made and rng.random() < 0.9 else NULL_HASH
+        trytes = transaction_trytes(trunk, branch, rng=rng, current_index=0 if k % 3 == 0 else 1)
+        (tx,) = parse_batch([trytes])
+        assert isinstance(tx, Transaction)
+        made.append(tx)
+    if order == "reverse":
+        made.reverse()
+    elif order == "random":
+        rng.shuffle(made)
+    tangle = Tangle(engine, TangleConfig(mwm=0))
+    stored: dict[str, Transaction] = {}
+    reported: list[str] = []
+    for start in range(0, len(made), 13):
+        batch = made[start : start + 13]
+        tangle.ingest([tx.trytes for tx in batch], on_solid_tails=reported.extend)
+        stored.update((tx.hash, tx) for tx in batch)
+        solid, _, _ = _expected(stored)
+        tails = {h for h in solid if stored[h].current_index == 0}
+        # Exactly the tails solid now, each once, in the batch that made it so.
+        assert sorted(reported) == sorted(tails)
+    assert len(reported) == 27  # every tail: the whole DAG is solid in the end
+
+
 def test_one_transaction_at_a_time_in_reverse(engine: KVEngine) -> None:
     transactions = _dag(30, seed=3)
     tangle = Tangle(engine, TangleConfig(mwm=0))

@@ -218,6 +218,18 @@ def balances_at(view: ReadView, addresses: Sequence[str], index: int) -> LedgerS
     return LedgerSnapshot(index, milestone_hash, tuple(balances))
 
 
+def cache_verdict(
+    batch: WriteBatch, tail_hash: str, verdict: BundleVerdict, meta: TxMeta | None
+) -> None:
+    """Write a tail's bundle verdict into the cache (§5.8): the verdict, and the validity flag
+    in the tail's metadata ``meta`` (as read in the same step; None: not stored)."""
+    key = schema.hash_key(tail_hash)
+    batch.put(schema.BUNDLE_VERDICTS, key, verdict.encode())
+    if meta is not None:
+        updated = dataclasses.replace(meta, validity=Validity(verdict.validity_flag))
+        batch.put(schema.TX_META, key, updated.encode())
+
+
 def initialize(
     tangle: Tangle, coordinator: CoordinatorConfig, snapshot: SnapshotState | None
 ) -> LedgerStatus:
@@ -382,7 +394,7 @@ class Ledger:
                 return
             with self._tangle.engine.write() as batch:
                 for tail_hash, bundle_verdict in verdicts.items():
-                    self._cache_verdict(batch, tail_hash, bundle_verdict, metas.get(tail_hash))
+                    cache_verdict(batch, tail_hash, bundle_verdict, metas.get(tail_hash))
                 for index, tail_hash, _ in records:
                     meta = metas.get(tail_hash)
                     batch.put(
@@ -397,16 +409,6 @@ class Ledger:
                         batch.put(schema.TX_META, schema.hash_key(tail_hash), meta.encode())
                     latest = max(latest, index)
                 batch.put(schema.NODE_META, META_LATEST_MILESTONE, _I64.pack(latest))
-
-    @staticmethod
-    def _cache_verdict(
-        batch: WriteBatch, tail_hash: str, verdict: BundleVerdict, meta: TxMeta | None
-    ) -> None:
-        key = schema.hash_key(tail_hash)
-        batch.put(schema.BUNDLE_VERDICTS, key, verdict.encode())
-        if meta is not None:
-            updated = dataclasses.replace(meta, validity=Validity(verdict.validity_flag))
-            batch.put(schema.TX_META, key, updated.encode())
 
     # --- application ------------------------------------------------------------------------
 

@@ -14,7 +14,10 @@ writing thread is open).
 Solidity is IRI's definition (§3.6): a transaction is solid when it is a solid entry point, or
 when it is stored and its trunk and branch are solid. IRI sets it lazily from a background queue;
 pyri propagates it inside the batch that completes a past cone, so a transaction is solid in the
-same atomic write that makes it so, whatever order its cone arrived in.
+same atomic write that makes it so, whatever order its cone arrived in. A caller that wants to
+know which tails became solid (the writer queues them for bundle prevalidation,
+``pyri.consensus.prevalidation``) passes ``on_solid_tails``; it hears of them once the batch is
+committed.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Final, NamedTuple
+from typing import Final, NamedTuple, TypeAlias
 
 from pyri.consensus.validation import check_transaction
 from pyri.consensus.view import Prefetched, TxLinks, is_solid, links_of
@@ -41,6 +44,10 @@ from pyri.trinary import NULL_HASH
 
 _EMPTY: Final = b""
 _FEW_ENTRY_POINTS: Final = 256
+
+SolidTailsListener: TypeAlias = Callable[[list[str]], None]
+"""Hears, after an ingest batch is committed, the tails (currentIndex 0) that the batch made
+solid: new ones solid on arrival and stored ones whose cone it completed, each once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,6 +382,8 @@ class _Pending:
     rows: dict[str, int] = field(default_factory=dict)
     # stored metadata of the approvees stored before this batch (None: not stored)
     approvee_metas: dict[str, bytes | None] = field(default_factory=dict)
+    # tails (new or stored before) that this batch makes solid, in the order it does
+    solid_tails: list[str] = field(default_factory=list)
 
 
 class Tangle:
@@ -408,17 +417,22 @@ class Tangle:
         with self._engine.read() as view:
             yield StoreReader(view, self.config, self.cache)
 
-    def ingest(self, items: Sequence[object]) -> list[IngestResult]:
+    def ingest(
+        self, items: Sequence[object], *, on_solid_tails: SolidTailsListener | None = None
+    ) -> list[IngestResult]:
         """Parse, validate and store a batch of transaction trytes; one result per item, in
         order: ACCEPTED (newly stored), KNOWN (already stored, a solid entry point, or earlier
-        in this batch) or REJECTED with the reason."""
+        in this batch) or REJECTED with the reason. ``on_solid_tails`` hears of the tails the
+        batch made solid (``SolidTailsListener``)."""
         batch = parse_batch_matrices(items)
-        return self.ingest_parsed(batch.items, batch)
+        return self.ingest_parsed(batch.items, batch, on_solid_tails=on_solid_tails)
 
     def ingest_parsed(
         self,
         parsed: Sequence[Transaction | TrinaryError],
         source: ParsedBatch | None = None,
+        *,
+        on_solid_tails: SolidTailsListener | None = None,
     ) -> list[IngestResult]:
         """``ingest`` for a batch the caller has parsed (and hashed) already. ``source``, the
         ParsedBatch the transactions come from, lets their fields be packed from its trits."""
@@ -444,7 +458,12 @@ class Tangle:
                 )
             else:
                 candidates.append((position, item))
-        stored = self.store([tx for _, tx in candidates], now_ms=now_ms, source=source)
+        stored = self.store(
+            [tx for _, tx in candidates],
+            now_ms=now_ms,
+            source=source,
+            on_solid_tails=on_solid_tails,
+        )
         for (position, _), result in zip(candidates, stored, strict=True):
             results[position] = result
         return [result for result in results if result is not None]
@@ -454,9 +473,11 @@ class Tangle:
         transactions: Sequence[Transaction],
         now_ms: int | None = None,
         source: ParsedBatch | None = None,
+        *,
+        on_solid_tails: SolidTailsListener | None = None,
     ) -> list[IngestResult]:
-        """Store already validated transactions in one atomic write (``source`` as for
-        ``ingest_parsed``)."""
+        """Store already validated transactions in one atomic write (``source`` and
+        ``on_solid_tails`` as for ``ingest_parsed``)."""
         arrival = int(self._clock() * 1000) if now_ms is None else now_ms
         packed = _pack(transactions, source)
         with self._write_lock:
@@ -467,6 +488,8 @@ class Tangle:
                 self._commit(pending, reader, packed)
                 for tx in pending.new.values():
                     self.cache.put(tx)
+                if on_solid_tails is not None and pending.solid_tails:
+                    on_solid_tails(pending.solid_tails)
         return results
 
     # --- planning -------------------------------------------------------------------------
@@ -570,10 +593,6 @@ class Tangle:
                 known[tx_hash] = cached
             return cached
 
-        def approvees(tx_hash: str) -> tuple[str, str] | None:
-            tx = pending.new.get(tx_hash) or reader.transaction(tx_hash)
-            return None if tx is None else (tx.trunk_transaction, tx.branch_transaction)
-
         def approvers(tx_hash: str) -> list[str]:
             stored = (
                 []
@@ -583,24 +602,31 @@ class Tangle:
             return stored + pending.new_approvers.get(tx_hash, [])
 
         queue: deque[str] = deque()
+        solid_tails = pending.solid_tails
         for tx in pending.new.values():
             if solid(tx.trunk_transaction) and solid(tx.branch_transaction):
                 pending.metas[tx.hash] = solidified(pending.metas[tx.hash])
                 queue.append(tx.hash)
+                if tx.current_index == 0:
+                    solid_tails.append(tx.hash)
         # Each newly solid transaction may complete the cone of its approvers: those stored
         # earlier (from the store's approvers index) and those in this batch.
         while queue:
             for approver in approvers(queue.popleft()):
                 if solid(approver):
                     continue
-                links = approvees(approver)
-                if links is None or not (solid(links[0]) and solid(links[1])):
+                approver_tx = pending.new.get(approver) or reader.transaction(approver)
+                if approver_tx is None or not (
+                    solid(approver_tx.trunk_transaction) and solid(approver_tx.branch_transaction)
+                ):
                     continue
                 meta = pending.metas.get(approver) or reader.meta(approver)
                 if meta is None:
                     continue
                 pending.metas[approver] = solidified(meta)
                 queue.append(approver)
+                if approver_tx.current_index == 0:
+                    solid_tails.append(approver)
 
     # --- writing ----------------------------------------------------------------------------
 

@@ -387,13 +387,15 @@ def _signatures(chain: Sequence[Transaction], bundle_hash: str) -> BundleVerdict
     """§5.7: each input and the zero-value transactions that follow it at its address carry
     its fragments; fragment k signs normalized segment k mod 3. The security level is that count
     and nothing bounds it."""
-    normalized = wots.normalize(bundle_hash)
+    normalized = None  # normalized on the first input only: a zero-value bundle has none
     i = 0
     while i < len(chain):
         tx = chain[i]
         if tx.value >= 0:
             i += 1
             continue
+        if normalized is None:
+            normalized = wots.normalize(bundle_hash)
         end = i + 1
         while end < len(chain) and chain[end].address == tx.address and chain[end].value == 0:
             end += 1
