@@ -72,9 +72,13 @@ def test_unpack_refuses_wrong_lengths_and_bytes_out_of_range() -> None:
 
 
 def test_split_rows_keeps_trailing_zero_bytes_and_odd_shapes() -> None:
-    packed = np.zeros((3, 49), dtype=np.int8)
-    packed[1, 0] = 5
-    assert p.split_rows(packed) == [bytes(49), b"\x05" + bytes(48), bytes(49)]
+    for rows in (3, 40):  # a few rows are sliced, many made by numpy: the same bytes
+        packed = np.zeros((rows, 49), dtype=np.int8)
+        packed[1, 0] = 5
+        assert p.split_rows(packed) == [bytes(49), b"\x05" + bytes(48)] + [bytes(49)] * (rows - 2)
+        assert p.split_rows(packed[:, ::-1]) == [bytes(49), bytes(48) + b"\x05"] + [bytes(49)] * (
+            rows - 2
+        )
     # A column slice is not contiguous; an empty batch and zero-width rows are still rows.
     wide = np.arange(12, dtype=np.int8).reshape(3, 4)
     assert p.split_rows(wide[:, 1:3]) == [bytes([1, 2]), bytes([5, 6]), bytes([9, 10])]
