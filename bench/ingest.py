@@ -5,6 +5,8 @@ the same run; and the stored size per transaction, indexes included.
     python bench/ingest.py                        # a table
     python bench/ingest.py --json                 # one JSON object
     python bench/ingest.py --transactions 300000  # a bigger database (default 20,000)
+    python bench/ingest.py --batch 5000           # transactions per write (default 1,000;
+                                                  # `pyri import` writes 5,000)
 
 The rate falls as the database grows: index keys are hashes, so once the trees are much larger
 than a batch, nearly every insert dirties a B-tree page of its own, and writing and syncing
@@ -97,6 +99,12 @@ def main() -> None:
     rng = np.random.default_rng(9)
     layers = make_tangle(rng, max(4, -(-wanted // BATCH)))
     count = sum(len(layer) for layer in layers)
+    batch_size = BATCH
+    if "--batch" in sys.argv:
+        # The same transactions, written in bigger (or smaller) batches.
+        batch_size = int(sys.argv[sys.argv.index("--batch") + 1])
+        flat = [trytes for layer in layers for trytes in layer]
+        layers = [flat[i : i + batch_size] for i in range(0, len(flat), batch_size)]
     # Baseline: hashing alone (trytes -> trits -> Curl-P-81, the conversions ingest uses), the
     # floor of any ingest. Best of three passes, as the machine is shared.
     curl_hash_batch(tryte_codes_to_trits("".join(layers[0][:64]).encode(), 64))  # warm-up
@@ -142,11 +150,12 @@ def main() -> None:
         "bytes_per_tx": round(bytes_used / stored),
         "file_bytes_per_tx": round(file_bytes / stored),
         "transactions": stored,
+        "batch": batch_size,
         "solid_tips_of_100": solid,
     }
     rows = [
         (
-            "ingest into LMDB, tx/s (batches of 1,000)",
+            f"ingest into LMDB, tx/s (batches of {batch_size:,})",
             f"{ingest_rate:,.0f}",
             f"{hash_rate:,.0f} (hashing only)",
             f"{ingest_rate / hash_rate:.2f}",
