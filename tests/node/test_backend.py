@@ -4,7 +4,8 @@ that nothing was written since it was checked."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Sequence
 from functools import cache
 
 import pytest
@@ -17,7 +18,7 @@ from pyri.model.bundle import SUPPLY
 from pyri.node.backend import StoreBackend
 from pyri.node.write_counter import WriteCounter
 from pyri.node.writer import Rejection, Writer
-from pyri.storage import open_engine
+from pyri.storage import open_engine, schema
 from pyri.storage.engine import KVEngine, ReadView, WriteBatch
 from pyri.trinary import NULL_HASH
 from tests.consensus.milestone_builder import CoordinatorKeys, build_milestone
@@ -37,6 +38,8 @@ class CountingEngine:
     def __init__(self, engine: KVEngine) -> None:
         self._engine = engine
         self.reads = 0
+        self.buckets_read: list[set[str]] = []  # per get_many call, the buckets it read
+        self.on_read: Callable[[], None] | None = None  # runs just after the next get_many
 
     @property
     def buckets(self) -> tuple[str, ...]:
@@ -47,7 +50,12 @@ class CountingEngine:
 
     def get_many(self, items: Sequence[tuple[str, bytes]]) -> list[bytes | None]:
         self.reads += 1
-        return self._engine.get_many(items)
+        self.buckets_read.append({bucket for bucket, _ in items})
+        values = self._engine.get_many(items)
+        hook, self.on_read = self.on_read, None
+        if hook is not None:
+            hook()
+        return values
 
     def write(self) -> WriteBatch:
         return self._engine.write()
@@ -155,3 +163,35 @@ def test_without_a_count_every_answer_is_checked() -> None:
     assert node.engine.reads == reads + 1
     node.issue_milestone(1)
     assert node.index([POOR]) == 1
+
+
+def test_a_new_question_reads_only_balances_while_nothing_was_written(node: Node) -> None:
+    assert list(node.backend.balances([RICH]).balances) == [SUPPLY - 7]
+    assert node.engine.buckets_read[-1] == {schema.NODE_META, schema.LEDGER}
+    answer = node.backend.balances([POOR, RICH])
+    assert (list(answer.balances), answer.milestone_index) == ([7, SUPPLY - 7], 0)
+    assert node.engine.buckets_read[-1] == {schema.LEDGER}
+
+
+def test_after_a_write_a_new_question_reads_the_milestone_again(node: Node) -> None:
+    node.backend.balances([RICH])
+    node.issue_milestone(1)
+    answer = node.backend.balances([POOR])
+    assert (list(answer.balances), answer.milestone_index) == ([7], 1)
+    assert node.engine.buckets_read[-1] == {schema.NODE_META, schema.LEDGER}
+
+
+def test_a_write_that_begins_during_the_read_sends_it_back_for_both(node: Node) -> None:
+    node.backend.balances([RICH])
+    with contextlib.ExitStack() as step:
+        # The writer starts a step just after the balances were read.
+        node.engine.on_read = lambda: step.enter_context(node.counter.writing())
+        answer = node.backend.balances([POOR])
+        assert (list(answer.balances), answer.milestone_index) == ([7], 0)
+        assert node.engine.buckets_read[-2:] == [
+            {schema.LEDGER},
+            {schema.NODE_META, schema.LEDGER},
+        ]
+        # While the step runs (odd count) every question reads both together.
+        node.backend.balances([RICH, POOR, RICH])
+        assert node.engine.buckets_read[-1] == {schema.NODE_META, schema.LEDGER}

@@ -34,6 +34,7 @@ from pyri.consensus.confirmation import judge_tail
 from pyri.consensus.coordinator import CoordinatorConfig
 from pyri.consensus.ledger import (
     HistoryRangeError,
+    LedgerSnapshot,
     balances_at,
     confirmed_balances,
     quick_ledger_snapshot,
@@ -135,6 +136,8 @@ class StoreBackend:
         self._writes = writes
         # addresses -> (latest solid milestone record, answer, count of writes when last checked)
         self._answers: OrderedDict[tuple[str, ...], tuple[bytes, Balances, int]] = OrderedDict()
+        # (count of writes, the latest solid milestone record read under that count)
+        self._solid_record: tuple[int, bytes] | None = None
         self._tip_diffs: OrderedDict[tuple[tuple[str, ...], int, str], Mapping[str, int]] = (
             OrderedDict()
         )
@@ -218,12 +221,30 @@ class StoreBackend:
             if self._engine.get_many(_SOLID_RECORD)[0] == record:
                 self._answers[key] = (record, answer, count)
                 return answer
-        snapshot = quick_ledger_snapshot(self._engine, addresses)
+        snapshot = self._ledger_snapshot(addresses, count)
         answer = Balances(snapshot.balances, snapshot.index, snapshot.hash)
         self._answers[key] = (snapshot.record, answer, count)
         if len(self._answers) > _ANSWER_CACHE_SIZE:
             self._answers.popitem(last=False)
         return answer
+
+    def _ledger_snapshot(self, addresses: Sequence[str], count: int) -> LedgerSnapshot:
+        """``quick_ledger_snapshot``; while the writer's count is still ``count`` (even) and
+        was so when the latest solid milestone record was last read, that record is reused
+        and only the balances are read. The count is checked again after the read: a write
+        step that began meanwhile may have moved the ledger, and then both are read again,
+        together."""
+        writes = self._writes
+        known = self._solid_record
+        if writes is not None and not count & 1 and known is not None and known[0] == count:
+            snapshot = quick_ledger_snapshot(self._engine, addresses, solid_record=known[1])
+            if writes.value == count:
+                return snapshot
+        snapshot = quick_ledger_snapshot(self._engine, addresses)
+        # Read after the count was: the record of that count unless a write step began since,
+        # and then the count has moved on and this entry is never used.
+        self._solid_record = None if count & 1 else (count, snapshot.record)
+        return snapshot
 
     def balances_through_tips(self, addresses: Sequence[str], tips: Sequence[str]) -> Balances:
         with self._engine.read() as view:
