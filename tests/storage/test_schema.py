@@ -116,8 +116,31 @@ def test_composite_index_keys_split_back(first: str, second: str) -> None:
     assert s.indexed_hash(s.address_index_key(a, b)) == b
     assert s.indexed_hash(s.bundle_index_key(a, b)) == b
     tag = s.tag_key(first[:27])
-    assert s.tag_index_key(tag, b) == tag + b
-    assert s.indexed_hash(s.tag_index_key(tag, b)) == b
+    assert s.tag_index_key(tag, 1_700_000_123_456, b) == tag + bytes.fromhex("6553f17b") + b
+    assert s.indexed_hash(s.tag_index_key(tag, 5, b)) == b
+    assert s.indexed_hash(tag + b) == b  # the tag keys of version 2 databases
+    assert s.tag_index_entries([tag, tag], 9_999, [a, b]) == [
+        (s.tag_index_key(tag, 9_999, a), b""),
+        (s.tag_index_key(tag, 9_999, b), b""),
+    ]
+
+
+def test_tag_keys_order_by_tag_then_arrival_second() -> None:
+    # What one batch adds under a tag sorts after what earlier seconds added (then by hash).
+    tag, other = s.tag_key("A" * 27), s.tag_key("B" * 27)
+    zeros, high = s.hash_key("9" * 81), s.hash_key("Z" * 81)  # packed: 0x00..., 0xe4...
+    first, same_second, later = (
+        s.tag_index_key(tag, 1_000, zeros),
+        s.tag_index_key(tag, 1_999, high),
+        s.tag_index_key(tag, 2_000, zeros),
+    )
+    assert sorted([later, same_second, first]) == [first, same_second, later]
+    other_key = s.tag_index_key(other, 0, zeros)
+    assert all(key.startswith(tag) for key in (first, same_second, later))
+    assert not other_key.startswith(tag)
+    # Out of range arrival times are clamped, never refused.
+    assert s.arrival_second(-5) == bytes(4)
+    assert s.arrival_second(2**40 * 1000) == b"\xff" * 4
 
 
 def test_index_keys_check_their_parts() -> None:
@@ -125,7 +148,9 @@ def test_index_keys_check_their_parts() -> None:
     with pytest.raises(StorageError):
         s.approver_key(key, s.HashKey(bytes(48)))
     with pytest.raises(StorageError):
-        s.tag_index_key(s.TagKey(bytes(49)), key)
+        s.tag_index_key(s.TagKey(bytes(49)), 0, key)
+    with pytest.raises(StorageError):
+        s.tag_index_entries([s.TagKey(bytes(17))], 0, [s.HashKey(bytes(48))])
     with pytest.raises(StorageError):
         s.indexed_hash(bytes(50))
     with pytest.raises(StorageError):

@@ -123,7 +123,7 @@ def test_a_database_of_another_schema_version_is_refused(tmp_path: Path) -> None
     with open_engine(path) as engine, engine.write() as batch:
         batch.put(NODE_META, META_SCHEMA_VERSION, encode_index(1))
     for readonly in (False, True):
-        with pytest.raises(StorageError, match="schema version 1, and this pyri reads version 2"):
+        with pytest.raises(StorageError, match="schema version 1, and this pyri reads version 3"):
             open_engine(path, readonly=readonly)
 
 
@@ -138,4 +138,14 @@ def test_an_unstamped_database_with_transactions_is_version_1(tmp_path: Path) ->
 
 def test_a_new_database_is_stamped_with_the_current_version(tmp_path: Path) -> None:
     with open_engine(tmp_path / "db") as engine, engine.read() as view:
+        assert view.get(NODE_META, META_SCHEMA_VERSION) == encode_index(3)
+
+
+def test_a_version_2_database_is_read_as_it_is_and_stamped_3_by_a_writer(tmp_path: Path) -> None:
+    path = tmp_path / "db"
+    with open_engine(path) as engine, engine.write() as batch:
+        batch.put(NODE_META, META_SCHEMA_VERSION, encode_index(2))
+    with open_engine(path, readonly=True) as reader, reader.read() as view:
         assert view.get(NODE_META, META_SCHEMA_VERSION) == encode_index(2)
+    with open_engine(path) as writer, writer.read() as view:
+        assert view.get(NODE_META, META_SCHEMA_VERSION) == encode_index(3)

@@ -485,7 +485,7 @@ class Tangle:
                 reader = StoreReader(view, self.config, self.cache)
                 pending, results = self._plan(reader, transactions, arrival, packed)
             if pending.new or pending.metas:
-                self._commit(pending, reader, packed)
+                self._commit(pending, reader, packed, arrival)
                 for tx in pending.new.values():
                     self.cache.put(tx)
                 if on_solid_tails is not None and pending.solid_tails:
@@ -631,7 +631,11 @@ class Tangle:
     # --- writing ----------------------------------------------------------------------------
 
     def _commit(
-        self, pending: _Pending, reader: StoreReader, packed: schema.PackedTransactions
+        self,
+        pending: _Pending,
+        reader: StoreReader,
+        packed: schema.PackedTransactions,
+        arrival_ms: int,
     ) -> None:
         rows = list(pending.rows.values())
         # Every hash below was primed in _plan; plain dict indexing is the cheapest lookup.
@@ -651,9 +655,10 @@ class Tangle:
             many(schema.TRANSACTIONS, list(zip(hashes, records, strict=True)))
             many(schema.ADDRESS_INDEX, entries([packed.addresses[r] for r in rows], hashes))
             many(schema.BUNDLE_INDEX, entries([packed.bundles[r] for r in rows], hashes))
-            many(schema.TAG_INDEX, entries([packed.tags[r] for r in rows], hashes))
+            tag_entries = schema.tag_index_entries
+            many(schema.TAG_INDEX, tag_entries([packed.tags[r] for r in rows], arrival_ms, hashes))
             obsolete_tags = [packed.obsolete_tags[r] for r in rows]
-            many(schema.OBSOLETE_TAG_INDEX, entries(obsolete_tags, hashes))
+            many(schema.OBSOLETE_TAG_INDEX, tag_entries(obsolete_tags, arrival_ms, hashes))
             many(schema.APPROVERS, entries(approvees, approvers))
             # Most records of a batch are equal (same arrival time, solid or not): encode each
             # distinct one once.

@@ -15,6 +15,7 @@ from pyri.storage.schema import (
     NODE_META,
     SCHEMA_VERSION,
     TRANSACTIONS,
+    UPGRADABLE_SCHEMA_VERSIONS,
     decode_index,
     encode_index,
 )
@@ -71,6 +72,12 @@ def _check_schema_version(engine: LmdbEngine, path: str) -> None:
                 batch.put(NODE_META, META_SCHEMA_VERSION, encode_index(SCHEMA_VERSION))
             return
     version = decode_index(recorded)
+    if version in UPGRADABLE_SCHEMA_VERSIONS:
+        # Readable as it is (schema.py says what changed); the writer stamps the new version.
+        if not engine.readonly:
+            with engine.write() as batch:
+                batch.put(NODE_META, META_SCHEMA_VERSION, encode_index(SCHEMA_VERSION))
+        return
     if version != SCHEMA_VERSION:
         raise StorageError(
             f"the database at {path!r} has schema version {version}, and this pyri reads "

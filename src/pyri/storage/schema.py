@@ -16,8 +16,10 @@ milestone indexes); integers in values are big-endian too, for one convention.
     approvers             approvee hash || approver hash         empty
     address_index         address || tx hash                     empty
     bundle_index          bundle hash || tx hash                 empty
-    tag_index             tag (81 trits packed, 17 B) || tx hash empty
-    obsolete_tag_index    obsolete tag (17 B) || tx hash         empty
+    tag_index             tag (81 trits packed, 17 B)            empty
+                            || arrival second (u32) || tx hash
+    obsolete_tag_index    obsolete tag (17 B) || arrival second  empty
+                            (u32) || tx hash
     milestones            milestone index (u32)                  milestone tail hash
     ledger                address                                balance (i64)
     state_diffs           milestone index (u32)                  encode_diff: (address, i64)*
@@ -28,6 +30,12 @@ milestone indexes); integers in values are big-endian too, for one convention.
     missing               hash                                   empty
     bundle_verdicts       tail hash                              BundleVerdict.encode()
     node_meta             ASCII name (META_*)                    per name, see below
+
+The arrival second in the tag keys keeps what one batch adds under a tag together, at the end
+of that tag's range: a batch whose transactions share a tag (most do) dirties a few pages of
+the tag trees, not one page per transaction (random hashes), which is most of what a commit
+costs once the trees are large. Version 2 databases hold ``tag || tx hash``; readers take both
+forms (``indexed_hash``), so a version 2 database is opened as it is and stamped 3.
 
 (*) kept in the LMDB engine's append-only value log, with an 8-byte pointer in the B-tree
 (``LOG_BUCKETS``, ``pyri.storage.value_log``): about 1.6 KB a transaction instead of 2.8 KB.
@@ -113,7 +121,9 @@ META_DB_IN_USE: Final = b"db_in_use"
 META_LATEST_SOLID_MILESTONE: Final = b"latest_solid_milestone"
 META_SNAPSHOT: Final = b"snapshot"
 # 2: transactions moved to the value log (version 1 stored them in the B-tree).
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
+# Older versions this pyri opens as they are (and a writer stamps SCHEMA_VERSION on them).
+UPGRADABLE_SCHEMA_VERSIONS: Final = frozenset({2})
 
 TX_TRITS: Final = 8019
 TX_BYTES: Final = 1604
@@ -418,30 +428,50 @@ def bundle_index_key(bundle: HashKey, tx_hash: HashKey) -> bytes:
     return _pair(bundle, HASH_BYTES, tx_hash)
 
 
-def tag_index_key(tag: TagKey, tx_hash: HashKey) -> bytes:
-    """A key of tag_index or obsolete_tag_index."""
-    return _pair(tag, TAG_BYTES, tx_hash)
+def tag_index_key(tag: TagKey, arrival_ms: int, tx_hash: HashKey) -> bytes:
+    """A key of tag_index or obsolete_tag_index, for a transaction stored at ``arrival_ms``."""
+    return (
+        _exact(tag, TAG_BYTES, "tag key")
+        + arrival_second(arrival_ms)
+        + _exact(tx_hash, HASH_BYTES, "hash key")
+    )
+
+
+def arrival_second(arrival_ms: int) -> bytes:
+    """The 4-byte arrival second of tag index keys (clamped to the range of a u32)."""
+    return _U32.pack(min(max(arrival_ms // 1000, 0), _MAX_U32))
+
+
+def tag_index_entries(
+    tags: Sequence[bytes], arrival_ms: int, hashes: Sequence[HashKey]
+) -> list[tuple[bytes, bytes]]:
+    """``index_entries`` for the tag and obsolete-tag indexes of one batch stored at
+    ``arrival_ms``."""
+    second = arrival_second(arrival_ms)
+    return index_entries([tag + second for tag in tags], hashes, prefix_bytes=TAG_BYTES + 4)
 
 
 def index_entries(
-    prefixes: Sequence[bytes], hashes: Sequence[HashKey]
+    prefixes: Sequence[bytes], hashes: Sequence[HashKey], *, prefix_bytes: int = HASH_BYTES
 ) -> list[tuple[bytes, bytes]]:
-    """(``prefix || hash``, empty) for many index keys at once (approvers, address, bundle, tag
-    and obsolete-tag indexes): the lengths are checked once for the whole batch, since ingest
-    writes five such keys per transaction."""
+    """(``prefix || hash``, empty) for many index keys at once (approvers, address, bundle,
+    and through ``tag_index_entries`` the tag indexes): the lengths are checked once for the
+    whole batch, since ingest writes five such keys per transaction."""
     if len(prefixes) != len(hashes):
         raise StorageError("index_entries needs one hash per prefix")
     if prefixes and (
-        {len(p) for p in prefixes} - {HASH_BYTES, TAG_BYTES}
-        or {len(h) for h in hashes} != {HASH_BYTES}
+        {len(p) for p in prefixes} != {prefix_bytes} or {len(h) for h in hashes} != {HASH_BYTES}
     ):
-        raise StorageError("index key parts must be 49-byte hashes or 17-byte tags")
+        raise StorageError(
+            f"index key parts must be {prefix_bytes}-byte prefixes and 49-byte hashes"
+        )
     return [(prefix + tx_hash, EMPTY) for prefix, tx_hash in zip(prefixes, hashes, strict=True)]
 
 
 def indexed_hash(key: bytes) -> HashKey:
     """The transaction hash at the end of any composite index key (approvers included)."""
-    if len(key) not in (2 * HASH_BYTES, TAG_BYTES + HASH_BYTES):
+    # Tag keys of version 2 databases have no arrival second.
+    if len(key) not in (2 * HASH_BYTES, TAG_BYTES + 4 + HASH_BYTES, TAG_BYTES + HASH_BYTES):
         raise StorageError(f"{len(key)} bytes is not the length of an index key")
     return HashKey(key[-HASH_BYTES:])
 
