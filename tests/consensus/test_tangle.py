@@ -13,7 +13,7 @@ from pyri.consensus.ledger_view import TipsNotConsistent, tails_consistent, tips
 from pyri.consensus.tangle import IngestStatus, StoreReader, Tangle, TangleConfig, TransactionCache
 from pyri.consensus.view import MemoReader, TangleReader
 from pyri.model.transaction import Transaction, parse_batch
-from pyri.storage import open_engine
+from pyri.storage import open_engine, schema
 from pyri.storage.engine import KVEngine
 from pyri.trinary import NULL_HASH
 from tests.consensus.tangle_builder import TangleBuilder, address_of
@@ -180,6 +180,28 @@ def test_weight_magnitude_is_enforced(engine: KVEngine) -> None:
             assert result.status is IngestStatus.ACCEPTED
         else:
             assert (result.status, result.code) == (IngestStatus.REJECTED, "insufficient_weight")
+
+
+def test_tag_entries_of_a_version_2_database_are_still_found(engine: KVEngine) -> None:
+    rng = random.Random(9)
+    tag = "OLD" + "9" * 24
+    trytes = [transaction_trytes(rng=rng, tag=tag) for _ in range(3)]
+    hashes = [tx.hash for tx in parse_batch(trytes) if isinstance(tx, Transaction)]
+    tangle = Tangle(engine, TangleConfig(mwm=0), clock=lambda: 1_700_000_000.5)
+    tangle.ingest(trytes[:2])
+    # Rewrite the first two as a version 2 database held them: tag || tx hash.
+    tag_key = schema.tag_key(tag)
+    with engine.write() as batch:
+        for tx_hash in hashes[:2]:
+            key = schema.hash_key(tx_hash)
+            batch.delete(schema.TAG_INDEX, schema.tag_index_key(tag_key, 1_700_000_000_500, key))
+            batch.put(schema.TAG_INDEX, tag_key + key, b"")
+    tangle.ingest(trytes[2:])  # stored with the arrival second, next to the old ones
+    with tangle.read() as reader:
+        assert sorted(reader.find_by_tag(tag)) == sorted(hashes)
+    with engine.read() as view:
+        lengths = sorted(len(key) for key, _ in view.iterate(schema.TAG_INDEX, prefix=tag_key))
+    assert lengths == [66, 66, 70]
 
 
 def test_indexes(engine: KVEngine) -> None:
