@@ -12,6 +12,8 @@ The rate falls as the database grows: index keys are hashes, so once the trees a
 than a batch, nearly every insert dirties a B-tree page of its own, and writing and syncing
 those pages at each commit becomes the largest cost. ``ingest_last_quarter_tx_per_s`` is the
 rate over the last quarter of the batches, the one closest to steady state at that size.
+The garbage collector is set as ``pyri run``'s writer and ``pyri import`` set it
+(``pyri.collector``).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ pin_to_one_core()
 
 import numpy as np  # noqa: E402
 
+from pyri import collector  # noqa: E402
 from pyri.batch_trinary import tryte_codes_to_trits  # noqa: E402
 from pyri.consensus.tangle import IngestStatus, Tangle, TangleConfig  # noqa: E402
 from pyri.crypto.curl import curl_hash_batch  # noqa: E402
@@ -93,6 +96,8 @@ def _pages_in_use(path: Path) -> int:
 
 
 def main() -> None:
+    # The collector set as the processes that ingest set it (pyri run's writer, pyri import).
+    collector.tune_for_bulk_writes()
     wanted = DEFAULT_TRANSACTIONS
     if "--transactions" in sys.argv:
         wanted = int(sys.argv[sys.argv.index("--transactions") + 1])

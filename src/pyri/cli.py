@@ -124,6 +124,7 @@ def _run(args: argparse.Namespace) -> int:
 def _import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from pyri import collector
     from pyri.consensus.tangle import Tangle, TangleConfig
     from pyri.importer import DEFAULT_BATCH, import_files, print_summary
     from pyri.storage import open_engine
@@ -138,6 +139,7 @@ def _import(args: argparse.Namespace) -> int:
         print("pyri import: --batch must be at least 1", file=sys.stderr)
         return 2
     mwm = args.mwm if args.mwm is not None else (9 if args.testnet else 14)
+    collector.tune_for_bulk_writes()
     engine = open_engine(args.db_path)
     try:
         tangle = Tangle(engine, TangleConfig(mwm=mwm, snapshot_timestamp_s=args.snapshot_timestamp))

@@ -27,6 +27,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, Final
 
+from pyri import collector
 from pyri.api.config import ApiConfig
 from pyri.consensus.ledger import Ledger, LedgerError, initialize
 from pyri.consensus.snapshot_files import (
@@ -231,6 +232,7 @@ def _writer_main(
 ) -> None:
     """The writer process: database, ledger, milestone processing, the store/broadcast socket."""
     _setup_logging()
+    collector.tune_for_bulk_writes()
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:
