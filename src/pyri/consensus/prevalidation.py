@@ -63,16 +63,14 @@ from typing import Final
 
 from pyri.consensus.ledger import cache_verdict
 from pyri.consensus.tangle import Tangle
-from pyri.consensus.view import TangleReader
+from pyri.consensus.view import MemoReader, TangleReader
 from pyri.model.bundle import (
     BundleStatus,
     BundleVerdict,
-    Lookup,
     ReasonCode,
     assemble_bundle,
     validate_bundle,
 )
-from pyri.model.transaction import Transaction
 from pyri.storage.schema import TxMeta
 
 # The failures only the extra rules produce (§5.6).
@@ -96,16 +94,13 @@ def verdict_to_store(
     tail_hash: str,
     *,
     never_stored: Callable[[str], bool],
-    lookup: Lookup | None = None,
 ) -> BundleVerdict | None:
     """The verdict that may be cached for ``tail_hash`` ahead of any caller, or None (see the
     module docstring for which and why). ``never_stored`` tells the hashes ingest never
-    stores (``TangleConfig.is_solid_entry_point``); ``lookup`` reads transactions in place of
-    ``reader.transaction`` (a memo of it over the same read view)."""
+    stores (``TangleConfig.is_solid_entry_point``)."""
     if reader.cached_verdict(tail_hash) is not None:
         return None  # never overwritten
-    if lookup is None:
-        lookup = reader.transaction
+    lookup = reader.transaction
     tail = lookup(tail_hash)
     if tail is None or tail.current_index != 0:
         return None
@@ -191,25 +186,15 @@ class Prevalidator:
         taken = 0
         with tangle.write_lock:
             start = self._clock()
-            with tangle.read() as reader:
+            with tangle.read() as store:
                 # The chunk's transactions, read once: a tail read as its own bundle is often
                 # read again as another head's trunk or branch, and each head's approvees are
                 # read twice (the tail-approval rule, then whether they are settled).
-                memo: dict[str, Transaction | None] = {}
-
-                def lookup(tx_hash: str) -> Transaction | None:
-                    try:
-                        return memo[tx_hash]
-                    except KeyError:
-                        tx = memo[tx_hash] = reader.transaction(tx_hash)
-                        return tx
-
+                reader = MemoReader(store)
                 while queue and taken < max_tails:
                     tail_hash = queue.popleft()
                     taken += 1
-                    verdict = verdict_to_store(
-                        reader, tail_hash, never_stored=never_stored, lookup=lookup
-                    )
+                    verdict = verdict_to_store(reader, tail_hash, never_stored=never_stored)
                     if verdict is not None:
                         found[tail_hash] = verdict
                         metas[tail_hash] = reader.meta(tail_hash)
