@@ -5,13 +5,13 @@ that nothing was written since it was checked."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import cache
 
 import pytest
 
 from pyri.consensus.ledger import Ledger, initialize
-from pyri.consensus.snapshot_files import SnapshotState
+from pyri.consensus.snapshot_files import global_snapshot_state
 from pyri.consensus.tangle import Tangle, TangleConfig
 from pyri.crypto.sponge import SpongeMode
 from pyri.model.bundle import SUPPLY
@@ -19,9 +19,9 @@ from pyri.node.backend import StoreBackend
 from pyri.node.write_counter import WriteCounter
 from pyri.node.writer import Rejection, Writer
 from pyri.storage import open_engine, schema
-from pyri.storage.engine import KVEngine, ReadView, WriteBatch
 from pyri.trinary import NULL_HASH
 from tests.consensus.milestone_builder import CoordinatorKeys, build_milestone
+from tests.node.counting_engine import CountingEngine
 
 RICH = "RICH" + "9" * 77
 POOR = "POOR" + "9" * 77
@@ -30,41 +30,6 @@ POOR = "POOR" + "9" * 77
 @cache
 def _keys() -> CoordinatorKeys:
     return CoordinatorKeys.generate("PYRI9BACKEND9TEST".ljust(81, "9"), 2, 1, SpongeMode.CURLP27)
-
-
-class CountingEngine:
-    """An engine that counts ``get_many`` calls (the one read of a cached getBalances answer)."""
-
-    def __init__(self, engine: KVEngine) -> None:
-        self._engine = engine
-        self.reads = 0
-        self.buckets_read: list[set[str]] = []  # per get_many call, the buckets it read
-        self.on_read: Callable[[], None] | None = None  # runs just after the next get_many
-
-    @property
-    def buckets(self) -> tuple[str, ...]:
-        return self._engine.buckets
-
-    def read(self) -> ReadView:
-        return self._engine.read()
-
-    def get_many(self, items: Sequence[tuple[str, bytes]]) -> list[bytes | None]:
-        self.reads += 1
-        self.buckets_read.append({bucket for bucket, _ in items})
-        values = self._engine.get_many(items)
-        hook, self.on_read = self.on_read, None
-        if hook is not None:
-            hook()
-        return values
-
-    def write(self) -> WriteBatch:
-        return self._engine.write()
-
-    def sync(self) -> None:
-        self._engine.sync()
-
-    def close(self) -> None:
-        self._engine.close()
 
 
 class _NoSubmitter:
@@ -85,14 +50,7 @@ class Node:
         self.keys = keys
         coordinator = keys.config()
         tangle = Tangle(self.engine, TangleConfig(mwm=0))
-        state = SnapshotState(
-            balances={RICH: SUPPLY - 7, POOR: 7},
-            index=0,
-            hash=NULL_HASH,
-            timestamp=0,
-            solid_entry_points={NULL_HASH: 0},
-            seen_milestones={},
-        )
+        state = global_snapshot_state({RICH: SUPPLY - 7, POOR: 7}, index=0, timestamp=0)
         initialize(tangle, coordinator, state)
         self.counter = WriteCounter.in_memory()
         self.writer = Writer(tangle, Ledger(tangle, coordinator), counter=self.counter)

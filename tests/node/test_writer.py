@@ -4,23 +4,22 @@ judged a bounded chunk at a time, each chunk one counted write, the lock free in
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from functools import cache
 
 import pytest
 
 from pyri.consensus.ledger import Ledger, confirmed_balances, initialize
-from pyri.consensus.snapshot_files import SnapshotState
+from pyri.consensus.snapshot_files import global_snapshot_state
 from pyri.consensus.tangle import Tangle, TangleConfig
 from pyri.crypto.sponge import SpongeMode
 from pyri.model.bundle import SUPPLY, BundleStatus, BundleVerdict
 from pyri.node.write_counter import WriteCounter
 from pyri.node.writer import Writer
 from pyri.storage import open_engine
-from pyri.storage.engine import KVEngine, ReadView, WriteBatch
-from pyri.trinary import NULL_HASH
 from tests.consensus.milestone_builder import CoordinatorKeys, build_milestone
 from tests.consensus.tangle_builder import Bundle, TangleBuilder, address_of
+from tests.node.counting_engine import CountingEngine
 
 SENDERS = [f"sender{k}" for k in range(5)]
 ZERO_VALUE_VALID = BundleVerdict(BundleStatus.VALID, "valid")  # no value diff, nothing spent
@@ -31,50 +30,15 @@ def _keys() -> CoordinatorKeys:
     return CoordinatorKeys.generate("PYRI9WRITER9TEST".ljust(81, "9"), 2, 1, SpongeMode.CURLP27)
 
 
-class CountingWrites:
-    """An engine that counts its write batches."""
-
-    def __init__(self, engine: KVEngine) -> None:
-        self._engine = engine
-        self.writes = 0
-
-    @property
-    def buckets(self) -> tuple[str, ...]:
-        return self._engine.buckets
-
-    def read(self) -> ReadView:
-        return self._engine.read()
-
-    def get_many(self, items: Sequence[tuple[str, bytes]]) -> list[bytes | None]:
-        return self._engine.get_many(items)
-
-    def write(self) -> WriteBatch:
-        self.writes += 1
-        return self._engine.write()
-
-    def sync(self) -> None:
-        self._engine.sync()
-
-    def close(self) -> None:
-        self._engine.close()
-
-
 class Node:
     def __init__(self, chunk_tails: int) -> None:
-        self.engine = CountingWrites(open_engine(None))
+        self.engine = CountingEngine(open_engine(None))
         self.keys = _keys()
         coordinator = self.keys.config()
         self.tangle = Tangle(self.engine, TangleConfig(mwm=0))
         balances = {address_of(name): 100 for name in SENDERS}
         balances[address_of("zed")] = SUPPLY - 100 * len(SENDERS)
-        state = SnapshotState(
-            balances=balances,
-            index=0,
-            hash=NULL_HASH,
-            timestamp=0,
-            solid_entry_points={NULL_HASH: 0},
-            seen_milestones={},
-        )
+        state = global_snapshot_state(balances, index=0, timestamp=0)
         initialize(self.tangle, coordinator, state)
         self.counter = WriteCounter.in_memory()
         self.ledger = Ledger(self.tangle, coordinator)
