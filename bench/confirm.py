@@ -64,7 +64,7 @@ from tests.consensus.tangle_builder import address_of, private_key  # noqa: E402
 from pyri.consensus.coordinator import CoordinatorConfig  # noqa: E402
 from pyri.consensus.ledger import AppliedMilestone, Ledger, initialize  # noqa: E402
 from pyri.consensus.prevalidation import Prevalidator  # noqa: E402
-from pyri.consensus.snapshot_files import SnapshotState  # noqa: E402
+from pyri.consensus.snapshot_files import global_snapshot_state  # noqa: E402
 from pyri.consensus.tangle import IngestStatus, Tangle, TangleConfig  # noqa: E402
 from pyri.crypto import wots  # noqa: E402
 from pyri.crypto.curl import curl_hash_batch  # noqa: E402
@@ -454,14 +454,7 @@ def main() -> None:
     coordinator = keys.config()
     balances: dict[str, int] = fixture["balances"]
     senders: list[str] = fixture["senders"]
-    state = SnapshotState(
-        balances=balances,
-        index=0,
-        hash=NULL_HASH,
-        timestamp=0,
-        solid_entry_points={NULL_HASH: 0},
-        seen_milestones={},
-    )
+    state = global_snapshot_state(balances, index=0, timestamp=0)
     big = fixture["big"]
     big_index = big["index"]
     load_at_start = os.getloadavg()[0]
